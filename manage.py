@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command-line utility for Jeugdstem."""
+
+import os
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    """Put site/ on the import path and run the management command."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "site"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

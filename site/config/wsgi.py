@@ -1,0 +1,9 @@
+"""WSGI entry point (HTTP only; the live features need the ASGI server)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+application = get_wsgi_application()

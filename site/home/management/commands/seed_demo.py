@@ -1,0 +1,36 @@
+"""Import the demo content and create the demo staff login."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from home.content import ContentError
+from home.seed import seed
+
+
+class Command(BaseCommand):
+    """`manage.py seed_demo [--content DIR]`: safe to run again; unchanged files change nothing."""
+
+    help = "Build the demo site (vision, glossary, updates) from the content files."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--content", type=Path, help="content folder (default: the bundled one)")
+
+    def handle(self, *args, **options):
+        try:
+            report, (username, password) = seed(options.get("content"))
+        except ContentError as exc:
+            raise CommandError(f"Demo content is broken; nothing was changed.\n{exc}") from exc
+        for path in report.created:
+            self.stdout.write(f"created  {path}")
+        for path in report.updated:
+            self.stdout.write(f"updated  {path}")
+        if not report.changed:
+            self.stdout.write("Nothing to do: the demo content is up to date.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nDemo staff login (Wagtail admin at /beheer/):\n"
+                f"  username: {username}\n  password: {password}"
+                + ("" if report.staff_created else "  (unless it was changed since)")
+            )
+        )
