@@ -164,9 +164,15 @@ class PageCacheApp:
     async def _replay(self, scope: Scope, send: Send, stored: tuple) -> None:
         status, headers, body = stored
         await send(
-            {"type": "http.response.start", "status": status, "headers": [*headers, (b"x-cache", b"hit")]}
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"x-cache", b"hit")],
+            }
         )
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
 
     async def _get(self, key: str) -> Any:
         if self._sync_cache:

@@ -170,7 +170,9 @@ def check_page_file(cf: ContentFile) -> None:
                 if task_slug and not _SLUG.match(task_slug):
                     cf.errors.append(f"{cf.where(task, 'slug')}: invalid slug {task_slug!r}")
             else:
-                cf.errors.append(f"{cf.where(data, 'core_tasks')}: each core task must be a mapping")
+                cf.errors.append(
+                    f"{cf.where(data, 'core_tasks')}: each core task must be a mapping"
+                )
     elif page_type == "mission":
         _require(cf, data, "mission", str, data)
         for value in _require(cf, data, "core_values", list, data) or []:
@@ -201,8 +203,10 @@ def check_page_file(cf: ContentFile) -> None:
                 cf.errors.append(f"{cf.where(activities)}: 'activities' has no items")
             for item in items:
                 _require(cf, item, "title", str, activities)
-                if isinstance(item, LineDict) and "text" in item and not isinstance(
-                    item["text"], str
+                if (
+                    isinstance(item, LineDict)
+                    and "text" in item
+                    and not isinstance(item["text"], str)
                 ):
                     cf.errors.append(f"{cf.where(item, 'text')}: 'text' must be text")
     elif page_type == "glossary":
@@ -219,8 +223,10 @@ def check_page_file(cf: ContentFile) -> None:
         for step in _require(cf, data, "steps", list, data) or []:
             _require(cf, step, "title", str, data)
             _require(cf, step, "text", str, data)
-            if isinstance(step, LineDict) and step.get("date") is not None and not isinstance(
-                step["date"], datetime.date
+            if (
+                isinstance(step, LineDict)
+                and step.get("date") is not None
+                and not isinstance(step["date"], datetime.date)
             ):
                 cf.errors.append(f"{cf.where(step, 'date')}: 'date' must be a date like 2024-11-19")
 
@@ -261,7 +267,9 @@ def load_directory(directory: Path) -> tuple[list[ContentFile], list[ContentFile
     for cf in pages:
         slug = cf.data.get("slug")
         if slug in slugs:
-            errors.append(f"{cf.where(cf.data, 'slug')}: slug {slug!r} is also used in {slugs[slug]}")
+            errors.append(
+                f"{cf.where(cf.data, 'slug')}: slug {slug!r} is also used in {slugs[slug]}"
+            )
         slugs[slug] = cf.path
     if errors:
         raise ContentError("\n".join(errors))

@@ -30,14 +30,19 @@ from home.blocks import (
 
 
 class CoreTask(index.Indexed, models.Model):
-    """One of the four core tasks (kernopgaven) of the vision; input and updates are tagged with it."""
+    """One of the four core tasks (kernopgaven); input and updates are tagged with it."""
 
     number = models.PositiveSmallIntegerField(_("nummer"), unique=True)
     title = models.CharField(_("titel"), max_length=200)
     short_title = models.CharField(_("korte titel"), max_length=80)
     slug = models.SlugField(_("slug"), unique=True)
 
-    panels = [FieldPanel("number"), FieldPanel("title"), FieldPanel("short_title"), FieldPanel("slug")]
+    panels = [
+        FieldPanel("number"),
+        FieldPanel("title"),
+        FieldPanel("short_title"),
+        FieldPanel("slug"),
+    ]
     search_fields = [index.SearchField("title"), index.AutocompleteField("short_title")]
 
     class Meta:
@@ -67,7 +72,12 @@ class GlossaryTerm(index.Indexed, models.Model):
         help_text=_("Andere schrijfwijzen, gescheiden door komma's. Bijvoorbeeld: CJG"),
     )
 
-    panels = [FieldPanel("term"), FieldPanel("slug"), FieldPanel("definition"), FieldPanel("also_matches")]
+    panels = [
+        FieldPanel("term"),
+        FieldPanel("slug"),
+        FieldPanel("definition"),
+        FieldPanel("also_matches"),
+    ]
     search_fields = [
         index.SearchField("term", boost=3),
         index.AutocompleteField("term"),
@@ -82,15 +92,15 @@ class GlossaryTerm(index.Indexed, models.Model):
     def __str__(self) -> str:
         return self.term
 
-    @property
-    def anchor(self) -> str:
-        """The id of this term on the glossary page."""
-        return f"begrip-{self.slug}"
-
     def get_absolute_url(self) -> str:
         """The term on the live glossary page, or an empty string when there is none."""
         glossary = GlossaryPage.objects.live().first()
         return f"{glossary.url}#{self.anchor}" if glossary else ""
+
+    @property
+    def anchor(self) -> str:
+        """The id of this term on the glossary page."""
+        return f"begrip-{self.slug}"
 
 
 class CacheablePage(Page):
@@ -127,9 +137,12 @@ class HomePage(CacheablePage):
         """Add the vision, the core tasks and the three latest updates."""
         context = super().get_context(request, *args, **kwargs)
         context["vision"] = VisionPage.objects.live().descendant_of(self).first()
-        context["core_tasks"] = CoreTaskPage.objects.live().descendant_of(self).select_related(
-            "core_task"
-        ).order_by("number")
+        context["core_tasks"] = (
+            CoreTaskPage.objects.live()
+            .descendant_of(self)
+            .select_related("core_task")
+            .order_by("number")
+        )
         context["latest_updates"] = (
             UpdatePage.objects.live().descendant_of(self).order_by("-date", "-pk")[:3]
         )
@@ -288,13 +301,23 @@ class CoreTaskPage(ChapterBase):
 
     def activities(self) -> list:
         """Every activity item of the chapter, in order."""
-        return [item for block in self.body if block.block_type == "activities" for item in block.value["items"]]
+        return [
+            item
+            for block in self.body
+            if block.block_type == "activities"
+            for item in block.value["items"]
+        ]
 
 
 class GlossaryPage(ChapterBase):
     """The glossary (Bijlage 1): every GlossaryTerm snippet, alphabetically, with anchors."""
 
-    content_panels = [*Page.content_panels, FieldPanel("number"), FieldPanel("summary"), FieldPanel("intro")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("number"),
+        FieldPanel("summary"),
+        FieldPanel("intro"),
+    ]
     max_count = 1
 
     class Meta:

@@ -86,8 +86,15 @@ def _notes(data: dict) -> list[dict]:
     return [{"type": "note", "value": to_html(note)} for note in data.get("notes") or []]
 
 
-def _publish(parent: Page, model: type[Page], slug: str, fields: dict, key: str, data: Any,
-             report: SeedReport) -> Page:
+def _publish(
+    parent: Page,
+    model: type[Page],
+    slug: str,
+    fields: dict,
+    key: str,
+    data: Any,
+    report: SeedReport,
+) -> Page:
     """Create or update one page below `parent` and publish it when its source changed."""
     existing = parent.get_children().filter(slug=slug).specific().first()
     if existing is not None and not isinstance(existing, model):
@@ -135,7 +142,9 @@ def _mission_body(data: dict) -> list[dict]:
     if data.get("intro"):
         body.append({"type": "paragraph", "value": to_html(data["intro"])})
     body.append({"type": "heading", "value": {"text": "Kernwaarden", "level": "h2"}})
-    body.extend({"type": "core_value", "value": _core_value(value)} for value in data["core_values"])
+    body.extend(
+        {"type": "core_value", "value": _core_value(value)} for value in data["core_values"]
+    )
     body.append({"type": "heading", "value": {"text": "Leidende principes", "level": "h2"}})
     if data.get("principles_intro"):
         body.append({"type": "paragraph", "value": to_html(data["principles_intro"])})
@@ -201,7 +210,9 @@ def _seed_core_tasks(pages: list[ContentFile], report: SeedReport) -> dict[int, 
                         "slug": task["slug"],
                     },
                 )
-                (report.created if created else report.updated).append(f"kernopgave {task['number']}")
+                (report.created if created else report.updated).append(
+                    f"kernopgave {task['number']}"
+                )
                 _remember(key, task)
     return {task.number: task for task in CoreTask.objects.all()}
 
@@ -276,11 +287,25 @@ def _seed_pages(pages: list[ContentFile], updates: list[ContentFile], report: Se
             continue
         fields = _chapter_fields(data)
         if page_type == "chapter":
-            _publish(vision, ChapterPage, data["slug"], {**fields, "body": _chapter_body(data)},
-                     key, data, report)
+            _publish(
+                vision,
+                ChapterPage,
+                data["slug"],
+                {**fields, "body": _chapter_body(data)},
+                key,
+                data,
+                report,
+            )
         elif page_type == "mission":
-            _publish(vision, ChapterPage, data["slug"],
-                     {**fields, "intro": "", "body": _mission_body(data)}, key, data, report)
+            _publish(
+                vision,
+                ChapterPage,
+                data["slug"],
+                {**fields, "intro": "", "body": _mission_body(data)},
+                key,
+                data,
+                report,
+            )
         elif page_type == "core_task":
             task = core_tasks.get(data["core_task"])
             if task is None:
@@ -309,8 +334,15 @@ def _seed_pages(pages: list[ContentFile], updates: list[ContentFile], report: Se
                 }
                 for step in data["steps"]
             ]
-            _publish(vision, ParticipationTrailPage, data["slug"], {**fields, "steps": steps},
-                     key, data, report)
+            _publish(
+                vision,
+                ParticipationTrailPage,
+                data["slug"],
+                {**fields, "steps": steps},
+                key,
+                data,
+                report,
+            )
 
     index_source = {"title": "Nieuws", "intro": "Wat er gebeurt met het jeugdbeleid."}
     index = _publish(
@@ -371,7 +403,9 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
     from wagtail.models import GroupPagePermission
 
     for codename in ("add_page", "change_page", "publish_page"):
-        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        permission = Permission.objects.get(
+            content_type__app_label="wagtailcore", codename=codename
+        )
         GroupPagePermission.objects.get_or_create(group=editors, page=home, permission=permission)
 
     # Every page change goes through Wagtail's default moderation workflow.

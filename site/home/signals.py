@@ -14,7 +14,9 @@ page_unpublished.connect(pagecache.purge, dispatch_uid="pagecache-unpublished")
 post_page_move.connect(pagecache.purge, dispatch_uid="pagecache-moved")
 
 for model in (GlossaryTerm, CoreTask, Site):
-    post_save.connect(pagecache.purge, sender=model, dispatch_uid=f"pagecache-save-{model.__name__}")
+    post_save.connect(
+        pagecache.purge, sender=model, dispatch_uid=f"pagecache-save-{model.__name__}"
+    )
     post_delete.connect(
         pagecache.purge, sender=model, dispatch_uid=f"pagecache-delete-{model.__name__}"
     )

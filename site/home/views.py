@@ -81,7 +81,9 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001
         status["cache"] = "error"
     healthy = all(value == "ok" for value in status.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,7 +4,6 @@ from config.env import env_bool, env_str
 
 from .base import *  # noqa: F403
 
-
 DEBUG = env_bool("DEBUG", True)
 
 # Mails go to the console, or to files when EMAIL_FILE_PATH is set (the demo uses var/mail).

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Build the demo site (vision, glossary, updates) from the content files."
 
     def add_arguments(self, parser):
-        parser.add_argument("--content", type=Path, help="content folder (default: the bundled one)")
+        parser.add_argument(
+            "--content", type=Path, help="content folder (default: the bundled one)"
+        )
 
     def handle(self, *args, **options):
         try:

@@ -1,0 +1,60 @@
+# Jeugdstem: `make demo` runs the site on http://localhost:8000, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings.dev
+
+.PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo "Jeugdstem runs on http://localhost:$(PORT)  (admin: http://localhost:$(PORT)/beheer/, stop with Ctrl+C)"
+	DEBUG=0 PYTHONPATH=site $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+serve: install
+	PYTHONPATH=site $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+system-deps:
+	bash .ci/system-packages.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The whole suite twice: on the embedded default (SQLite, in-memory layer), then on
+# throwaway PostgreSQL and Redis servers that the test run starts itself.
+pytest: install
+	$(BIN)/python -m pytest
+	JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
+
+test: system-deps lint check pytest
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: bench-pages
+
+bench-pages: install
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache
