@@ -36,7 +36,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS_DIR = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
+DEFAULT_APP = "config.asgi:application"
 
 # Targets for the cached scenario.
 TARGET_CACHED_P50_MS = 5.0
@@ -137,6 +138,7 @@ class Report:
     connections: int
     threads: int
     workers: int
+    app: str
     machine: dict[str, Any]
     cold: ColdResult | None = None
     uncached: WrkResult | None = None
@@ -187,11 +189,17 @@ def manage(args: list[str], env: dict[str, str], log: Path) -> None:
         out.flush()
         try:
             result = subprocess.run(
-                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                timeout=SETUP_TIMEOUT_S, check=False,
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=SETUP_TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise BenchError(f"manage.py {args[0]} took longer than {SETUP_TIMEOUT_S:.0f} s") from exc
+            limit = f"{SETUP_TIMEOUT_S:.0f} s"
+            raise BenchError(f"manage.py {args[0]} took longer than {limit}") from exc
     if result.returncode != 0:
         raise BenchError(f"manage.py {args[0]} failed:\n{tail(log)}")
 
@@ -243,7 +251,8 @@ def wait_until_ready(process: subprocess.Popen[bytes], port: int, workers: int, 
         if process.poll() is not None:
             raise BenchError(f"uvicorn exited with {process.returncode}:\n{tail(log)}")
         text = log.read_text(errors="replace") if log.exists() else ""
-        if "Traceback (most recent call last)" in text or re.search(r"Child process \[\d+\] died", text):
+        crashed = re.search(r"Traceback \(most recent call last\)|Child process \[\d+\] died", text)
+        if crashed:
             raise BenchError(f"a uvicorn worker failed to start:\n{tail(log, 40)}")
         if text.count("Application startup complete.") >= workers and port_answers(port):
             return
@@ -252,31 +261,28 @@ def wait_until_ready(process: subprocess.Popen[bytes], port: int, workers: int, 
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server's process group; kill it when it does not stop in time."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
+    """Terminate the server's process group; kill it when it does not stop in time.
+
+    The group is the one ``start_new_session`` gave the supervisor (its pid), so only
+    processes this script started are signalled.
+    """
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=STOP_TIMEOUT_S)
-    # Workers left behind by a dying supervisor share the group: make sure they go too.
-    try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT_S)
+    # Workers left behind by a supervisor that died share its group: make sure they go too.
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @contextmanager
 def server(
-    database_url: str, workers: int, workdir: Path, name: str, cache_seconds: int | None
+    database_url: str, app: str, workers: int, workdir: Path, name: str, cache_seconds: int | None
 ) -> Iterator[int]:
     """Start uvicorn in its own process group, yield its port, always stop it afterwards."""
     env = base_env(database_url)
@@ -285,17 +291,35 @@ def server(
     port = free_port()
     log = workdir / f"uvicorn-{name}.log"
     cmd = [
-        str(VENV_BIN / "uvicorn"), "--app-dir", "site", "config.asgi:application",
-        "--host", HOST, "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--ws-per-message-deflate", "false",
+        str(VENV_BIN / "uvicorn"),
+        "--app-dir",
+        "site",
+        app,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--ws-per-message-deflate",
+        "false",
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
-        wait_until_ready(process, port, workers, log)
+        try:
+            wait_until_ready(process, port, workers, log)
+        except BenchError as exc:
+            raise BenchError(f"{name} server (uvicorn {app}): {exc}") from None
         yield port
     finally:
         stop_server(process)
@@ -335,6 +359,7 @@ def _ms(value: str) -> float:
 
 def parse_wrk(output: str) -> WrkResult:
     """Parse wrk's text output (run with --latency) into numbers."""
+
     def find(pattern: str) -> re.Match[str]:
         match = re.search(pattern, output, re.MULTILINE)
         if not match:
@@ -373,8 +398,15 @@ def run_wrk(
     wrk: str, url: str, seconds: int, threads: int, connections: int, script: Path | None = None
 ) -> WrkResult:
     """Run wrk with keep-alive against url and return the parsed result."""
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-           "--timeout", WRK_TIMEOUT]
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        WRK_TIMEOUT,
+    ]
     if script is not None:
         cmd += ["-s", str(script)]
     cmd.append(url)
@@ -405,8 +437,10 @@ def scenario_cold(url: str, report: Report) -> ColdResult:
         times.append(elapsed)
         x_cache.append(headers.get("x-cache", ""))
     return ColdResult(
-        first_ms=times[0], second_ms=times[1],
-        next_median_ms=statistics.median(times[2:]), x_cache=x_cache,
+        first_ms=times[0],
+        second_ms=times[1],
+        next_median_ms=statistics.median(times[2:]),
+        x_cache=x_cache,
     )
 
 
@@ -444,19 +478,37 @@ def evaluate(report: Report) -> None:
     """Compare the cached figures with the targets and store PASS/MISS lines."""
     cached, uncached = report.cached, report.uncached
     checks: list[tuple[str, float | None, str, float]] = [
-        ("cached p50 latency (ms)", cached.latency_ms.get("50") if cached else None, "<=",
-         TARGET_CACHED_P50_MS),
-        ("cached throughput (req/s)", cached.requests_per_s if cached else None, ">=",
-         TARGET_CACHED_RPS),
-        ("cached / uncached throughput",
-         cached.requests_per_s / uncached.requests_per_s
-         if cached and uncached and uncached.requests_per_s else None, ">=", TARGET_SPEEDUP),
+        (
+            "cached p50 latency (ms)",
+            cached.latency_ms.get("50") if cached else None,
+            "<=",
+            TARGET_CACHED_P50_MS,
+        ),
+        (
+            "cached throughput (req/s)",
+            cached.requests_per_s if cached else None,
+            ">=",
+            TARGET_CACHED_RPS,
+        ),
+        (
+            "cached / uncached throughput",
+            cached.requests_per_s / uncached.requests_per_s
+            if cached and uncached and uncached.requests_per_s
+            else None,
+            ">=",
+            TARGET_SPEEDUP,
+        ),
     ]
     for name, value, op, target in checks:
         ok = value is not None and (value <= target if op == "<=" else value >= target)
         report.targets.append(
-            {"target": name, "value": value, "op": op, "limit": target,
-             "result": "PASS" if ok else "MISS"}
+            {
+                "target": name,
+                "value": value,
+                "op": op,
+                "limit": target,
+                "result": "PASS" if ok else "MISS",
+            }
         )
 
 
@@ -467,14 +519,21 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def print_report(report: Report) -> None:
     """Print the table of scenarios, the targets and any notes."""
     print()
-    print(f"Page {report.path}: {report.workers} uvicorn workers, wrk -t{report.threads} "
-          f"-c{report.connections} -d{report.seconds}s")
+    app = "" if report.app == DEFAULT_APP else f" [app {report.app}]"
+    print(
+        f"Page {report.path}: {report.workers} uvicorn workers, wrk -t{report.threads} "
+        f"-c{report.connections} -d{report.seconds}s{app}"
+    )
     if report.cold:
         c = report.cold
-        print(f"  cold: first request {c.first_ms:.1f} ms, second {c.second_ms:.1f} ms "
-              f"(median of requests 3-10: {c.next_median_ms:.1f} ms)")
-    header = (f"  {'scenario':<10} {'req/s':>10} {'p50 ms':>8} {'p75 ms':>8} {'p90 ms':>8} "
-              f"{'p99 ms':>8} {'requests':>9} {'non-2xx':>8} {'sock err':>9} {'hits':>12}")
+        print(
+            f"  cold: first request {c.first_ms:.1f} ms, second {c.second_ms:.1f} ms "
+            f"(median of requests 3-10: {c.next_median_ms:.1f} ms)"
+        )
+    header = (
+        f"  {'scenario':<10} {'req/s':>10} {'p50 ms':>8} {'p75 ms':>8} {'p90 ms':>8} "
+        f"{'p99 ms':>8} {'requests':>9} {'non-2xx':>8} {'sock err':>9} {'hits':>12}"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for name in ("uncached", "cached"):
@@ -488,15 +547,19 @@ def print_report(report: Report) -> None:
             total = (warmup.hits or 0) + (warmup.misses or 0)
             hits = f"{warmup.hits}/{total}"
         lat = result.latency_ms
-        print(f"  {name:<10} {_fmt(result.requests_per_s):>10} {_fmt(lat.get('50'), 2):>8} "
-              f"{_fmt(lat.get('75'), 2):>8} {_fmt(lat.get('90'), 2):>8} "
-              f"{_fmt(lat.get('99'), 2):>8} {result.requests:>9} {result.non_2xx_3xx:>8} "
-              f"{sum(result.socket_errors.values()):>9} {hits:>12}")
+        print(
+            f"  {name:<10} {_fmt(result.requests_per_s):>10} {_fmt(lat.get('50'), 2):>8} "
+            f"{_fmt(lat.get('75'), 2):>8} {_fmt(lat.get('90'), 2):>8} "
+            f"{_fmt(lat.get('99'), 2):>8} {result.requests:>9} {result.non_2xx_3xx:>8} "
+            f"{sum(result.socket_errors.values()):>9} {hits:>12}"
+        )
     print("  (hits: x-cache: hit responses during the 2 s wrk warm-up before the measured run)")
     print()
     for t in report.targets:
-        print(f"  {t['result']:<4}  {t['target']:<30} {_fmt(t['value'], 2):>10} "
-              f"{t['op']} {t['limit']:g}")
+        print(
+            f"  {t['result']:<4}  {t['target']:<30} {_fmt(t['value'], 2):>10} "
+            f"{t['op']} {t['limit']:g}"
+        )
     if report.marker_header_leaked:
         report.notes.append(
             "the internal X-Page-Cacheable marker reached the client: PageCacheApp did not "
@@ -526,6 +589,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (2)")
     parser.add_argument("--path", default="/visie/", help="page to measure (/visie/)")
+    parser.add_argument(
+        "--app",
+        default=DEFAULT_APP,
+        help=f"ASGI application to serve ({DEFAULT_APP}); another one, found through "
+        "PYTHONPATH, lets you measure a candidate change without editing the project",
+    )
     args = parser.parse_args(argv)
     if min(args.seconds, args.connections, args.threads, args.workers) < 1:
         parser.error("--seconds, --connections, --threads and --workers must be at least 1")
@@ -544,11 +613,11 @@ def run(args: argparse.Namespace, wrk: str, report: Report, workdir: Path) -> No
     hit_script.write_text(HIT_CHECK_LUA)
 
     print("Scenario cold ...", flush=True)
-    with server(database_url, args.workers, workdir, "cold", cache_seconds=None) as port:
+    with server(database_url, args.app, args.workers, workdir, "cold", None) as port:
         report.cold = scenario_cold(f"http://{HOST}:{port}{args.path}", report)
 
     print("Scenario uncached ...", flush=True)
-    with server(database_url, args.workers, workdir, "uncached", cache_seconds=0) as port:
+    with server(database_url, args.app, args.workers, workdir, "uncached", 0) as port:
         url = f"http://{HOST}:{port}{args.path}"
         report.uncached_warmup = run_wrk(
             wrk, url, WARMUP_SECONDS, args.threads, args.connections, hit_script
@@ -556,7 +625,7 @@ def run(args: argparse.Namespace, wrk: str, report: Report, workdir: Path) -> No
         report.uncached = run_wrk(wrk, url, args.seconds, args.threads, args.connections)
 
     print("Scenario cached ...", flush=True)
-    with server(database_url, args.workers, workdir, "cached", cache_seconds=600) as port:
+    with server(database_url, args.app, args.workers, workdir, "cached", 600) as port:
         url = f"http://{HOST}:{port}{args.path}"
         warm_cache(url, report)
         report.cached_warmup = run_wrk(
@@ -582,10 +651,17 @@ def main(argv: list[str] | None = None) -> int:
 
     report = Report(
         started_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        path=args.path, seconds=args.seconds, connections=args.connections,
-        threads=args.threads, workers=args.workers,
-        machine={"cpus": os.cpu_count(), "platform": platform.platform(),
-                 "python": platform.python_version()},
+        path=args.path,
+        seconds=args.seconds,
+        connections=args.connections,
+        threads=args.threads,
+        workers=args.workers,
+        app=args.app,
+        machine={
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
     )
     status = 0
     with tempfile.TemporaryDirectory(prefix="jeugdstem-bench-") as tmp:

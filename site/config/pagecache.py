@@ -146,7 +146,9 @@ class PageCacheApp:
 
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != _MARKER_BYTES]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != _MARKER_BYTES
+                ]
                 if len(headers) != len(message.get("headers", [])):
                     state["store"] = True
                     state["status"] = message["status"]

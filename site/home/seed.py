@@ -232,6 +232,7 @@ def _seed_glossary(data: dict, report: SeedReport) -> None:
 
 
 def _home_page() -> HomePage:
+    """The default site's home page, which the home app's data migration made."""
     site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     if site is None or not isinstance(site.root_page.specific, HomePage):
         raise RuntimeError("the default site has no Jeugdstem home page; run `migrate` first")
