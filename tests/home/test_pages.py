@@ -47,7 +47,9 @@ def test_no_page_loads_anything_from_another_host(seeded, client):
 def test_vision_lists_every_chapter_in_order(seeded, client):
     html = client.get("/visie/").content.decode()
     toc = html[html.index('class="chapter-list"') :]
-    positions = [toc.index(title) for title in ("Inleiding", "Sterke sociale basis", "Begrippenlijst")]
+    positions = [
+        toc.index(title) for title in ("Inleiding", "Sterke sociale basis", "Begrippenlijst")
+    ]
     assert positions == sorted(positions)
 
 
