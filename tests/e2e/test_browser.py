@@ -1,0 +1,104 @@
+"""The public pages in a real browser, on a desktop and a phone: headings, axe, layout."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 812}}
+PAGES = [
+    ("home", "/", "Jouw stem telt"),
+    ("visie", "/visie/", "Een gezonde basis voor de toekomst"),
+    ("kernopgave", "/visie/sterke-sociale-basis/", "Sterke sociale basis"),
+    ("begrippenlijst", "/visie/begrippenlijst/", "Begrippenlijst"),
+    ("nieuws", "/nieuws/", "Nieuws"),
+    ("zoeken", "/zoeken/?q=jeugdhulp", "Zoeken"),
+    ("inloggen", "/account/login/", None),
+    ("niet-gevonden", "/bestaat-niet/", "Deze pagina bestaat niet"),
+]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+axe = Axe()
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(params=list(VIEWPORTS), scope="module")
+def viewport(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, viewport):
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="nl-NL")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda req: (
+            outside.append(req.url)
+            if not req.url.startswith(("http://127.0.0.1", "data:", "about:"))
+            else None
+        ),
+    )
+    page.outside_requests = outside
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize(("name", "path", "heading"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_has_its_heading_no_axe_violations_and_no_outside_requests(
+    live_site, page, viewport, artifacts, name, path, heading
+):
+    response = page.goto(live_site.url + path)
+    assert response is not None
+    assert response.status == (404 if name == "niet-gevonden" else 200)
+    h1 = page.locator("h1")
+    assert h1.count() == 1
+    if heading:
+        assert h1.inner_text().strip() == heading
+    page.screenshot(path=str(artifacts / f"{name}-{viewport}.png"), full_page=True)
+    results = axe.run(page, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    assert violations == [], _describe(violations)
+    assert page.outside_requests == []
+
+
+def test_skip_link_is_the_first_stop_and_moves_focus_to_the_content(live_site, page):
+    page.goto(live_site.url + "/visie/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#inhoud"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "inhoud"
+
+
+@pytest.mark.parametrize("path", ["/", "/visie/", "/visie/sterke-sociale-basis/"])
+def test_pages_reflow_at_320_pixels_without_sideways_scrolling(live_site, browser, path):
+    # 320 CSS pixels wide is what a 1280 px screen shows at 400 % zoom (WCAG 1.4.10).
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(live_site.url + path)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    context.close()
+    assert overflow <= 0
+
+
+def test_language_switch_shows_the_interface_in_english(live_site, page):
+    page.goto(live_site.url + "/visie/")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("link", name="Skip to content").count() == 1
+    page.get_by_role("link", name="Nederlands").click()
+    assert page.locator("html").get_attribute("lang") == "nl"
