@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 _TAG = re.compile(r"(<[^>]+>)")
 _CACHE_KEY = "glossary:terms"
@@ -101,10 +102,9 @@ def _link_segment(text: str, seen: set[str], entries: list[Entry]) -> str:
             continue
         found = match.group(1)
         seen.add(entry.slug)
-        link = (
-            f'<a class="term" href="{escape(entry.url)}" '
-            f'title="{escape(entry.term)}: zie de begrippenlijst">{found}</a>'
-        )
+        hint = gettext("%(term)s: zie de begrippenlijst") % {"term": entry.term}
+        link = f'<a class="term" href="{escape(entry.url)}" title="{escape(hint)}">{found}</a>'
+
         text = text[: match.start(1)] + link + text[match.end(1) :]
         # Other terms are not searched inside the link we just made.
         head, _, tail = text.partition(link)

@@ -117,7 +117,10 @@ def _publish(
 def _chapter_fields(data: dict) -> dict:
     return {
         "title": data["title"].strip(),
-        "number": data.get("number"),
+        # Appendices (glossary, participation trail) have no chapter number of their own.
+        "number": data.get("number")
+        if data["type"] in {"chapter", "mission", "core_task"}
+        else None,
         "summary": data["summary"].strip(),
         "intro": to_html(data.get("intro")),
         "notes": _notes(data),

@@ -35,8 +35,8 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def _settings(names: list[str], env: dict[str, str]) -> dict:
     code = (
-        "import json; from django.conf import settings as s; print(json.dumps({n: getattr(s, n) for n in %r}, default=str))"
-        % names
+        "import json; from django.conf import settings as s; "
+        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=str))"
     )
     result = _manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
