@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
 .PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages clean
 
@@ -42,8 +41,8 @@ check: install
 # The whole suite twice: on the embedded default (SQLite, in-memory layer), then on
 # throwaway PostgreSQL and Redis servers that the test run starts itself.
 pytest: install
-	$(BIN)/python -m pytest
-	JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
 
 test: system-deps lint check pytest
 

@@ -667,8 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     report.machine["loadavg_1min_at_start"] = load
     if load > 0.5 * (os.cpu_count() or 1):
         report.notes.append(
-            f"load average was {load:.1f} at the start: something else uses the CPUs, "
-            "the figures will be low and noisy"
+            f"load average was {load:.1f} at the start (another job, or a run that has just "
+            "finished): the figures may be low and noisy"
         )
     status = 0
     with tempfile.TemporaryDirectory(prefix="jeugdstem-bench-") as tmp:

@@ -9,7 +9,8 @@ cache without entering Django at all, unless the visitor carries a session or me
 Publishing, unpublishing, moving or deleting a page, or changing a snippet that pages show,
 purges the whole cache by moving to a new generation (``purge``): a publish can change menus
 and listings on many pages, so per-path purging would be fragile. With Redis, the generation
-lives in Redis and every process sees the purge at once.
+lives in Redis and every process sees the purge at once. Without Redis each process has its own
+cache, so run several processes only with REDIS_URL set (the demo runs one).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from django.utils import translation
 MARKER = "X-Page-Cacheable"
 _MARKER_BYTES = MARKER.lower().encode()
 _GENERATION_KEY = "pagecache:generation"
+# Query parameters that select a different view of a page; any other query is not stored,
+# so random query strings cannot flood the cache.
+_CACHEABLE_PARAMS = {"pagina", "kernopgave"}
 _SKIP_PREFIXES = ("/beheer/", "/account/", "/static/", "/media/", "/documenten/", "/taal/")
 
 Scope = dict[str, Any]
@@ -93,6 +97,11 @@ def _cookies(raw: str) -> dict[str, str] | None:
     return {key: morsel.value for key, morsel in jar.items()}
 
 
+def _known_query(query: str) -> bool:
+    names = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return names <= _CACHEABLE_PARAMS
+
+
 class PageCacheApp:
     """ASGI wrapper that serves stored pages to anonymous visitors and stores new ones."""
 
@@ -139,6 +148,8 @@ class PageCacheApp:
         )
         host = _header(scope, b"host").lower()
         query = scope.get("query_string", b"").decode("latin-1")
+        if query and not _known_query(query):
+            return None
         return f"{language}:{host}:{path}?{query}"
 
     def _recorder(self, send: Send, key: str) -> Send:
@@ -146,14 +157,16 @@ class PageCacheApp:
 
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != _MARKER_BYTES
-                ]
-                if len(headers) != len(message.get("headers", [])):
+                original = message.get("headers", [])
+                headers = [(k, v) for k, v in original if k.lower() != _MARKER_BYTES]
+                marked = len(headers) != len(original)
+                sets_cookie = any(k.lower() == b"set-cookie" for k, _ in headers)
+                if marked:
+                    message = {**message, "headers": headers}
+                if marked and not sets_cookie:
                     state["store"] = True
                     state["status"] = message["status"]
                     state["headers"] = headers
-                    message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and state["store"]:
                 state["body"].append(message.get("body", b""))
                 if not message.get("more_body", False):

@@ -98,3 +98,34 @@ async def test_not_found_is_not_stored(site):
     await asgi_request(application, "/bestaat-niet/")
     response = await asgi_request(application, "/bestaat-niet/")
     assert response.status == 404 and "x-cache" not in response.headers
+
+
+async def test_unknown_query_strings_are_not_stored(site):
+    await asgi_request(application, "/visie/?x=1")
+    response = await asgi_request(application, "/visie/?x=1")
+    assert "x-cache" not in response.headers
+    await asgi_request(application, "/nieuws/?pagina=1")
+    assert (await asgi_request(application, "/nieuws/?pagina=1")).headers["x-cache"] == "hit"
+
+
+def test_a_response_that_sets_a_cookie_is_never_stored(rf):
+    """Even a page marked cacheable is not stored when any middleware sets a cookie."""
+    import asyncio
+
+    from config.pagecache import PageCacheApp
+
+    async def app(scope, receive, send):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"X-Page-Cacheable", b"1"), (b"Set-Cookie", b"csrftoken=abc")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"form"})
+
+    cached = PageCacheApp(app)
+    first = asyncio.run(asgi_request(cached, "/formulier/"))
+    second = asyncio.run(asgi_request(cached, "/formulier/"))
+    assert "x-page-cacheable" not in first.headers
+    assert "x-cache" not in second.headers
