@@ -406,16 +406,18 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
     home = _home_page()
     from wagtail.models import GroupPagePermission
 
-    for codename in ("add_page", "change_page", "publish_page"):
+    # Policy officers write and submit; publishing goes through the moderators' approval.
+    for codename in ("add_page", "change_page"):
         permission = Permission.objects.get(
             content_type__app_label="wagtailcore", codename=codename
         )
         GroupPagePermission.objects.get_or_create(group=editors, page=home, permission=permission)
 
     # Every page change goes through Wagtail's default moderation workflow.
-    workflow = Workflow.objects.filter(active=True).order_by("pk").first()
-    if workflow is not None and not WorkflowPage.objects.filter(page=home).exists():
-        WorkflowPage.objects.create(workflow=workflow, page=home)
+    if home.get_workflow() is None:
+        workflow = Workflow.objects.filter(active=True).order_by("pk").first()
+        if workflow is not None:
+            WorkflowPage.objects.create(workflow=workflow, page=home)
 
     email = settings.DEMO_STAFF_EMAIL
     username = "beheer"

@@ -62,3 +62,12 @@ def test_bad_email_gets_a_friendly_error(db, client, email):
     response = client.post("/account/signup/", {"email": email})
     assert response.status_code == 200
     assert 'aria-invalid="true"' in response.content.decode()
+
+
+def test_code_mail_is_short_plain_dutch_without_the_username(participant, client):
+    client.post("/account/login/code/", {"email": participant.email})
+    message = mail.outbox[-1]
+    assert message.subject == "Jeugdstem: Je inlogcode"
+    assert "Je inlogcode is:" in message.body
+    assert "deelnemer-" not in message.body
+    assert "Groeten van Jeugdstem" in message.body
