@@ -33,9 +33,13 @@ def live_site(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium; a missing browser is a failure, not a skip."""
+    """Headless Chromium; a missing browser is a failure, not a skip.
+
+    Module-scoped: Playwright's sync API keeps an event loop running while it is open, and
+    the async tests of other modules need the thread's loop to themselves.
+    """
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
     from playwright.sync_api import sync_playwright

@@ -102,3 +102,44 @@ def test_language_switch_shows_the_interface_in_english(live_site, page):
     assert page.get_by_role("link", name="Skip to content").count() == 1
     page.get_by_role("link", name="Nederlands").click()
     assert page.locator("html").get_attribute("lang") == "nl"
+
+
+def test_participant_signs_up_and_in_with_a_code_from_the_mail(
+    live_site, page, viewport, artifacts
+):
+    import re
+    import time
+
+    code_line = re.compile(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", re.M)
+    codes_before = len(code_line.findall(live_site.log.read_text()))
+    page.goto(live_site.url + "/account/signup/")
+    page.get_by_label("E-mail").fill(f"lotte-{viewport}@example.org")
+    page.get_by_role("button", name=re.compile("Aanmelden|Registreren", re.I)).click()
+    # The demo sends mail to the server's console, which this rig writes to a log file.
+    deadline = time.monotonic() + 10
+    code = None
+    page.wait_for_load_state()
+    while code is None and time.monotonic() < deadline:
+        found = code_line.findall(live_site.log.read_text())
+        code = found[-1] if len(found) > codes_before else None
+        time.sleep(0.2)
+    assert code, "no code mail in the server log"
+    page.get_by_label("Code").wait_for()
+    page.wait_for_load_state()
+    page.screenshot(path=str(artifacts / "code-invullen.png"), full_page=True)
+    violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+    assert violations == [], _describe(violations)
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name=re.compile("Bevestig|Bevestigen", re.I)).click()
+    page.goto(live_site.url + "/")
+    assert page.get_by_role("link", name="Mijn account").count() == 1
+
+
+def test_printed_staff_login_opens_the_admin(live_site, page, artifacts):
+    page.goto(live_site.url + "/beheer/login/")
+    page.locator("#id_username").fill("beheer")
+    page.locator("#id_password").fill("jeugdstem-demo")
+    page.locator("button[type=submit]").first.click()
+    page.wait_for_url(live_site.url + "/beheer/")
+    page.screenshot(path=str(artifacts / "beheer-dashboard.png"), full_page=False)
+    assert page.locator("body").inner_text().count("Jeugdstem") >= 1

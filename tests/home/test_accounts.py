@@ -71,3 +71,10 @@ def test_code_mail_is_short_plain_dutch_without_the_username(participant, client
     assert "Je inlogcode is:" in message.body
     assert "deelnemer-" not in message.body
     assert "Groeten van Jeugdstem" in message.body
+
+
+def test_the_main_login_form_sends_a_code(participant, client):
+    response = client.post("/account/login/", {"login": participant.email})
+    assert response.status_code == 302
+    assert "code" in response.url
+    assert "Je inlogcode is:" in mail.outbox[-1].body
