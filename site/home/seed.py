@@ -393,6 +393,8 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
             "access_admin",
             "add_glossaryterm",
             "change_glossaryterm",
+            "view_glossaryterm",
+            "view_coretask",
             "add_image",
             "change_image",
             "choose_image",
@@ -434,6 +436,21 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
         )
         report.staff_created = True
     moderators = Group.objects.filter(name="Moderators").first()
+    if moderators is not None:
+        # Moderators also keep the glossary and the core tasks in order.
+        moderators.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="home",
+                codename__in=[
+                    "add_glossaryterm",
+                    "change_glossaryterm",
+                    "delete_glossaryterm",
+                    "view_glossaryterm",
+                    "change_coretask",
+                    "view_coretask",
+                ],
+            )
+        )
     groups = [editors, *([moderators] if moderators else [])]
     if set(user.groups.all()) != set(groups):
         user.groups.set(groups)
