@@ -24,7 +24,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+
+from config.language import language_from_cookies
 
 MARKER = "X-Page-Cacheable"
 _MARKER_BYTES = MARKER.lower().encode()
@@ -69,14 +70,6 @@ class MarkCacheableMiddleware:
         ):
             response[MARKER] = "1"
         return response
-
-
-class _CookieRequest:
-    """Just enough of a request for Django's language negotiation."""
-
-    def __init__(self, cookies: dict[str, str], accept_language: str):
-        self.COOKIES = cookies
-        self.META = {"HTTP_ACCEPT_LANGUAGE": accept_language}
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -143,9 +136,7 @@ class PageCacheApp:
         cookies = _cookies(_header(scope, b"cookie"))
         if cookies is None or self.bypass_cookies.intersection(cookies):
             return None
-        language = translation.get_language_from_request(
-            _CookieRequest(cookies, _header(scope, b"accept-language"))
-        )
+        language = language_from_cookies(cookies)
         host = _header(scope, b"host").lower()
         query = scope.get("query_string", b"").decode("latin-1")
         if query and not _known_query(query):

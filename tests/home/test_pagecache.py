@@ -84,8 +84,13 @@ async def test_language_is_part_of_the_cache_key(site):
     english = await asgi_request(application, "/visie/", headers={"cookie": "taal=en"})
     assert "x-cache" not in english.headers
     assert '<html lang="en">' in english.text and '<html lang="nl">' in dutch.text
-    again = await asgi_request(application, "/visie/", headers={"accept-language": "en"})
+    again = await asgi_request(application, "/visie/", headers={"cookie": "taal=en"})
     assert again.headers["x-cache"] == "hit" and '<html lang="en">' in again.text
+
+
+async def test_the_browser_language_does_not_switch_the_site_to_english(site):
+    response = await asgi_request(application, "/visie/", headers={"accept-language": "en-US"})
+    assert '<html lang="nl">' in response.text
 
 
 async def test_pages_with_a_form_token_are_not_stored(site):
