@@ -41,6 +41,16 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise ServiceUnavailable(f"nothing answered on port {port} within {timeout:.0f} s")
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Ask a process to stop; kill it when it has not stopped in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def _pg_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
     if found:
@@ -147,11 +157,7 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop Redis and remove its folder."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
