@@ -231,3 +231,10 @@ LOGGING = {
 DEMO_CONTENT_DIR = SITE_DIR / "home" / "content"
 DEMO_STAFF_EMAIL = env_str("DEMO_STAFF_EMAIL", "beheer@jeugdstem.localhost")
 DEMO_STAFF_PASSWORD = env_str("DEMO_STAFF_PASSWORD", "jeugdstem-demo")
+
+# --- Post-case survey -----------------------------------------------------------------------
+# Survey codes are stored as an HMAC with this key (defaults to SECRET_KEY).
+SURVEY_CODE_KEY = env_str("SURVEY_CODE_KEY")
+SURVEY_CODE_VALID_DAYS = env_int("SURVEY_CODE_VALID_DAYS", 30)
+SURVEY_REMINDER_AFTER_DAYS = env_int("SURVEY_REMINDER_AFTER_DAYS", 10)
+SURVEY_RETENTION_MONTHS = env_int("SURVEY_RETENTION_MONTHS", 24)

@@ -1,0 +1,233 @@
+"""Post-case survey: pseudonymous cases, single-use invitations, anonymous answers.
+
+An answer (SurveyResponse) holds the case's categories and the answers only: no key, column or
+timestamp leads back to the invitation, the code, the case reference or a contact detail.
+Until it is submitted, a respondent's progress lives in a SurveyDraft tied to the invitation;
+submitting copies it into an anonymous SurveyResponse, deletes the draft and burns the code.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from feedback.choices import (
+    AgeBand,
+    Agreement,
+    Channel,
+    District,
+    EndedRightMoment,
+    EndReason,
+    FurtherHelp,
+    GoalsReached,
+    HelpType,
+    NoInviteReason,
+    Referrer,
+    Respondent,
+)
+
+
+class Provider(models.Model):
+    """A care provider or CJG team whose closed cases are surveyed; staff keep the list."""
+
+    name = models.CharField(_("naam"), max_length=200, unique=True)
+    is_cjg = models.BooleanField(_("CJG of lokaal team"), default=False)
+    active = models.BooleanField(_("actief"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="providers",
+        verbose_name=_("medewerkers"),
+        help_text=_("Zij mogen casussen van deze aanbieder registreren."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("aanbieder")
+        verbose_name_plural = _("aanbieders")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(models.Model):
+    """A closed youth-care case, with pseudonymous metadata only."""
+
+    reference = models.CharField(
+        _("casusnummer"),
+        max_length=32,
+        unique=True,
+        help_text=_("Een willekeurig nummer. Nooit een naam, BSN of adres."),
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="cases", verbose_name=_("aanbieder")
+    )
+    help_type = models.CharField(_("soort hulp"), max_length=32, choices=HelpType.choices)
+    referrer = models.CharField(_("verwijzer"), max_length=32, choices=Referrer.choices)
+    start_month = models.DateField(_("startmaand"))
+    end_month = models.DateField(_("eindmaand"))
+    end_reason = models.CharField(_("reden einde"), max_length=32, choices=EndReason.choices)
+    district = models.CharField(_("wijk of dorp"), max_length=32, choices=District.choices)
+    age_band = models.CharField(_("leeftijd bij einde"), max_length=8, choices=AgeBand.choices)
+    channel = models.CharField(_("uitnodigen via"), max_length=8, choices=Channel.choices)
+    youth_agreed_parent_invite = models.BooleanField(
+        _("jongere (16+) vindt het goed dat de ouder ook een uitnodiging krijgt"), default=False
+    )
+    no_invite = models.BooleanField(_("niet uitnodigen"), default=False)
+    no_invite_reason = models.CharField(
+        _("reden niet uitnodigen"), max_length=32, choices=NoInviteReason.choices, blank=True
+    )
+    synthetic = models.BooleanField(_("demogegevens"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-end_month", "reference"]
+        verbose_name = _("casus")
+        verbose_name_plural = _("casussen")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_month__gte=models.F("start_month")),
+                name="case_end_not_before_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(no_invite=False) | ~models.Q(no_invite_reason=""),
+                name="case_no_invite_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Invitation(models.Model):
+    """One respondent's single-use code for one case, stored only as a keyed hash."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="invitations")
+    respondent = models.CharField(max_length=8, choices=Respondent.choices)
+    code_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # E-mail address or phone number, kept only until the reminder went out or the code was used.
+    contact = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    used = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "respondent"], name="one_invitation_per_respondent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} ({self.get_respondent_display()})"
+
+
+class SurveyDraft(models.Model):
+    """Answers saved so far by a respondent who has not submitted yet."""
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="draft")
+    answers = models.JSONField(default=dict)
+    step = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"draft {self.pk}"
+
+
+def _agreement(label: str) -> models.CharField:
+    return models.CharField(label, max_length=4, choices=Agreement.choices, blank=True)
+
+
+class SurveyResponse(models.Model):
+    """One submitted answer: the case's categories and the answers, nothing that identifies."""
+
+    class StoryStatus(models.TextChoices):
+        """Where a consented story is in moderation."""
+
+        NONE = "", _("Geen verhaal")
+        PENDING = "pending", _("Wacht op controle")
+        APPROVED = "approved", _("Mag gebruikt worden")
+        REJECTED = "rejected", _("Niet gebruiken")
+
+    # A random key: a counter would reveal the order in which answers came in.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    respondent = models.CharField(_("wie"), max_length=8, choices=Respondent.choices)
+    period = models.CharField(_("maand van antwoord"), max_length=7, help_text="YYYY-MM")
+    provider = models.ForeignKey(
+        Provider, null=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    help_type = models.CharField(max_length=32, choices=HelpType.choices)
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices)
+    district = models.CharField(max_length=32, choices=District.choices)
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices)
+    end_period = models.CharField(max_length=7, help_text="half-year of the end, e.g. 2026-H1")
+
+    usefulness = models.PositiveSmallIntegerField(_("rapportcijfer"), null=True, blank=True)
+    further_help = models.CharField(max_length=20, choices=FurtherHelp.choices, blank=True)
+    goals_reached = models.CharField(max_length=4, choices=GoalsReached.choices, blank=True)
+    problems_reduced = _agreement(_("problemen minder"))
+    better_at_home = _agreement(_("beter thuis"))
+    better_at_school = _agreement(_("beter op school of werk"))
+    feels_safer = _agreement(_("veiliger"))
+    taken_seriously = _agreement(_("serieus genomen"))
+    decided_together = _agreement(_("samen besloten"))
+    started_fast = _agreement(_("snel genoeg begonnen"))
+    ended_right_moment = models.CharField(
+        max_length=8, choices=EndedRightMoment.choices, blank=True
+    )
+    most_important_change = models.TextField(_("belangrijkste verandering"), blank=True)
+    what_should_change = models.TextField(_("wat moet anders"), blank=True)
+    consent_to_quote = models.BooleanField(_("verhaal mag anoniem gebruikt worden"), default=False)
+    parent_consent = models.BooleanField(_("ouder vindt het ook goed"), default=False)
+    story_status = models.CharField(
+        max_length=10, choices=StoryStatus.choices, blank=True, default=StoryStatus.NONE
+    )
+    synthetic = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("antwoord")
+        verbose_name_plural = _("antwoorden")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(usefulness__isnull=True)
+                | models.Q(usefulness__gte=1, usefulness__lte=10),
+                name="usefulness_is_a_mark",
+            )
+        ]
+        permissions = [("moderate_story", "Can moderate consented stories")]
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_display()} {self.period}"
+
+
+class SafeguardingFlag(models.Model):
+    """An open answer that may signal danger, for the designated professionals to look at."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="flags")
+    matched = models.CharField(_("herkend"), max_length=300)
+    sentiment = models.FloatField(_("toon"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(_("notitie"), blank=True)
+
+    class Meta:
+        ordering = ["handled_at", "-created_at"]
+        verbose_name = _("signaal")
+        verbose_name_plural = _("signalen")
+
+    def __str__(self) -> str:
+        return self.matched

@@ -1,0 +1,126 @@
+"""Recognise open answers that may signal danger, so a professional looks and help is shown.
+
+A maintained list of Dutch and English phrases (self-harm, abuse, violence at home) decides;
+strongly negative sentiment (TextBlob, Dutch through textblob-nl) is recorded as an extra signal
+and flags on its own only when it is very strong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Stems match the start of a word: "mishandel" finds "mishandeld" and "mishandeling".
+PHRASES_NL = [
+    "zelfmoord",
+    "suicide",
+    "suïcide",
+    "dood willen",
+    "wil dood",
+    "niet meer leven",
+    "niet meer willen leven",
+    "mezelf pijn",
+    "mijzelf pijn",
+    "mezelf snijden",
+    "snijd mezelf",
+    "zelfbeschadig",
+    "mishandel",
+    "misbruik",
+    "aangerand",
+    "verkracht",
+    "seksueel misbruik",
+    "slaat me",
+    "slaat mij",
+    "sloeg me",
+    "schopt me",
+    "bang thuis",
+    "bang voor mijn vader",
+    "bang voor mijn moeder",
+    "niet veilig thuis",
+    "onveilig thuis",
+    "huiselijk geweld",
+    "geweld thuis",
+    "bedreigd",
+    "weggelopen",
+]
+PHRASES_EN = [
+    "suicide",
+    "kill myself",
+    "want to die",
+    "end my life",
+    "hurt myself",
+    "cut myself",
+    "self-harm",
+    "self harm",
+    "abuse",
+    "abused",
+    "raped",
+    "sexual abuse",
+    "hits me",
+    "beats me",
+    "hit me",
+    "not safe at home",
+    "unsafe at home",
+    "afraid at home",
+    "scared at home",
+    "domestic violence",
+    "violence at home",
+    "threatened",
+    "ran away",
+]
+STRONG_NEGATIVE = -0.8
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_PATTERN = re.compile(
+    r"(?<!\w)("
+    + "|".join(
+        re.escape(_fold(p)) for p in sorted({*PHRASES_NL, *PHRASES_EN}, key=len, reverse=True)
+    )
+    + r")",
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What was found in one text."""
+
+    phrases: tuple[str, ...]
+    sentiment: float | None
+
+    @property
+    def flagged(self) -> bool:
+        """Whether a professional should look at this answer."""
+        return bool(self.phrases) or (
+            self.sentiment is not None and self.sentiment <= STRONG_NEGATIVE
+        )
+
+
+def sentiment(text: str) -> float | None:
+    """Polarity from -1 to 1: Dutch analyser, or English when the text reads as English."""
+    if not text or not _WORD.search(text):
+        return None
+    try:
+        from textblob import TextBlob
+        from textblob_nl import PatternAnalyzer
+
+        dutch = TextBlob(text, analyzer=PatternAnalyzer()).sentiment[0]
+        english = TextBlob(text).sentiment.polarity
+    except Exception:  # noqa: BLE001 - a missing analyser must never block an answer
+        return None
+    # Whichever analyser recognised more words gives the stronger signal.
+    return dutch if abs(dutch) >= abs(english) else english
+
+
+def check(*texts: str) -> Signal:
+    """Look at the open answers together."""
+    joined = " \n ".join(text for text in texts if text)
+    found = tuple(dict.fromkeys(match.group(1) for match in _PATTERN.finditer(_fold(joined))))
+    return Signal(phrases=found, sentiment=sentiment(joined))
