@@ -33,7 +33,16 @@ _GENERATION_KEY = "pagecache:generation"
 # Query parameters that select a different view of a page; any other query is not stored,
 # so random query strings cannot flood the cache.
 _CACHEABLE_PARAMS = {"pagina", "kernopgave"}
-_SKIP_PREFIXES = ("/beheer/", "/account/", "/static/", "/media/", "/documenten/", "/taal/")
+_SKIP_PREFIXES = (
+    "/beheer/",
+    "/account/",
+    "/m/",
+    "/feedback/",
+    "/static/",
+    "/media/",
+    "/documenten/",
+    "/taal/",
+)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

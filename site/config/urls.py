@@ -15,6 +15,8 @@ urlpatterns = [
     path("taal/<str:code>/", home_views.switch_language, name="switch_language"),
     path("zoeken/", home_views.search, name="search"),
     path("gezond/", home_views.health, name="health"),
+    path("m/", include("feedback.urls_survey")),
+    path("feedback/", include("feedback.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,10 @@
+"""Pages for providers and staff: cases, invitations (the survey itself is in urls_survey)."""
+
+from django.urls import include, path
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("casussen/", include("feedback.urls_cases")),
+    path("uitnodigingen/", include("feedback.urls_invitations")),
+]

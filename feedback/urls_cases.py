@@ -1,0 +1,3 @@
+"""URLs for the cases pages."""
+
+urlpatterns: list = []

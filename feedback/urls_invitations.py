@@ -1,0 +1,3 @@
+"""URLs for the invitations pages."""
+
+urlpatterns: list = []
