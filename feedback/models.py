@@ -231,3 +231,64 @@ class SafeguardingFlag(models.Model):
 
     def __str__(self) -> str:
         return self.matched
+
+    def save(self, *args, **kwargs):
+        """A note from a professional means the signal was looked at."""
+        from django.utils import timezone
+
+        if self.note and self.handled_at is None:
+            self.handled_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    @property
+    def answer_texts(self) -> str:
+        """The open answers that raised this signal."""
+        return "\n\n".join(
+            text
+            for text in (self.response.most_important_change, self.response.what_should_change)
+            if text
+        )
+
+
+class ResponseAggregate(models.Model):
+    """How many answers had each value, kept after the raw answers passed their retention.
+
+    `question` is a SurveyResponse field name, or "_responses" (answers in the cell) or
+    "_invitations" (invitations sent for the cell's cases), so rates survive the purge too.
+    """
+
+    end_period = models.CharField(max_length=7, help_text="half-year of the end, e.g. 2026-H1")
+    respondent = models.CharField(max_length=8, choices=Respondent.choices)
+    help_type = models.CharField(max_length=32, choices=HelpType.choices)
+    provider = models.ForeignKey(
+        Provider, null=True, on_delete=models.SET_NULL, related_name="aggregates"
+    )
+    district = models.CharField(max_length=32, choices=District.choices)
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices)
+    synthetic = models.BooleanField(default=False)
+    question = models.CharField(max_length=40)
+    answer = models.CharField(max_length=20, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bewaard totaal")
+        verbose_name_plural = _("bewaarde totalen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "end_period",
+                    "respondent",
+                    "help_type",
+                    "provider",
+                    "district",
+                    "age_band",
+                    "synthetic",
+                    "question",
+                    "answer",
+                ],
+                name="one_aggregate_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.end_period} {self.question}={self.answer}: {self.count}"

@@ -41,6 +41,7 @@ HOME_INTRO = (
     "mening gebeurt.</p>"
 )
 EDITORS_GROUP = "Beleidsmedewerkers"
+SIGNALS_GROUP = "Signalen"  # feedback.rules.SAFEGUARDING_GROUP: designated professionals
 
 
 @dataclass
@@ -435,8 +436,22 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
             is_staff=True,
         )
         report.staff_created = True
+    signals, _ = Group.objects.get_or_create(name=SIGNALS_GROUP)
+    signals.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["feedback", "wagtailadmin"],
+            codename__in=["access_admin", "view_safeguardingflag", "change_safeguardingflag"],
+        )
+    )
     moderators = Group.objects.filter(name="Moderators").first()
     if moderators is not None:
+        # Moderators decide which consented stories may be quoted.
+        moderators.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="feedback",
+                codename__in=["view_surveyresponse", "change_surveyresponse", "moderate_story"],
+            )
+        )
         # Moderators also keep the glossary and the core tasks in order.
         moderators.permissions.add(
             *Permission.objects.filter(
@@ -451,7 +466,7 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
                 ],
             )
         )
-    groups = [editors, *([moderators] if moderators else [])]
+    groups = [editors, signals, *([moderators] if moderators else [])]
     if set(user.groups.all()) != set(groups):
         user.groups.set(groups)
     return username, settings.DEMO_STAFF_PASSWORD

@@ -16,3 +16,13 @@ ACCOUNT_RATE_LIMITS = False
 # Tests serve static files from the app folders; nothing is collected.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A file, not memory, for the SQLite test database: threads in concurrency tests then share it
+# the way server processes do (WAL, busy timeout) instead of failing with "table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"jeugdstem-test-{os.getpid()}.sqlite3")
+    }
