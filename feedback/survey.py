@@ -55,7 +55,7 @@ def _agree(name: str, youth: Promise, parent: Promise) -> Question:
 
 STEPS: tuple[Step, ...] = (
     Step(
-        _("Wat vond je van de hulp?"),
+        _("Het rapportcijfer"),
         (
             Question(
                 "usefulness",
@@ -147,7 +147,7 @@ STEPS: tuple[Step, ...] = (
         ),
     ),
     Step(
-        _("Mogen we je verhaal gebruiken?"),
+        _("Mag het verhaal gebruikt worden?"),
         (
             Question(
                 "consent_to_quote",

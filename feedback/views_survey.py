@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from feedback import safeguarding
@@ -23,6 +24,17 @@ from feedback.survey import STEPS, StepForm, questions_for, save_step, submit
 
 SESSION_KEY = "survey_invitation"
 FLAG_KEY = "survey_show_help"
+
+
+def survey_form(view):
+    """POSTs here are checked by the session, not by Django's CSRF middleware.
+
+    The survey pages send Referrer-Policy: no-referrer, so browsers post them with
+    `Origin: null` and no Referer, which Django's CSRF check rejects. What protects them instead:
+    every answer needs the survey session, whose cookie is SameSite=Lax and so never travels
+    with a POST from another site; and the code form only opens a survey, it changes nothing.
+    """
+    return csrf_exempt(view)
 
 
 def private_page(view):
@@ -81,6 +93,7 @@ def _enter(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("survey:step", step=first + 1)
 
 
+@survey_form
 @private_page
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
@@ -105,6 +118,7 @@ def open_code(request: HttpRequest, code: str) -> HttpResponse:
     return _enter(request, code)
 
 
+@survey_form
 @private_page
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, step: int) -> HttpResponse:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback.synthetic import seed_synthetic_feedback
 from home.content import ContentError
 from home.seed import seed
 
@@ -29,6 +30,8 @@ class Command(BaseCommand):
             self.stdout.write(f"updated  {path}")
         if not report.changed:
             self.stdout.write("Nothing to do: the demo content is up to date.")
+        # Synthetic closed cases and answers, so the survey and learning loop have data to show.
+        self.stdout.write(str(seed_synthetic_feedback()))
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo staff login (Wagtail admin at /beheer/):\n"
