@@ -17,7 +17,9 @@ from feedback.models import Case, Invitation
 
 CODE_BYTES = 17  # 136 random bits, more than the 128 the privacy rules ask for
 _HMAC_SALT = "jeugdstem.feedback.invitation-code"
-_SEPARATORS = str.maketrans("", "", " -_.")
+# Spaces and dashes do not matter; digits that base32 never uses are read as the letters
+# people confuse them with (0/O, 1/I, 8/B).
+_TYPING = str.maketrans({"0": "O", "1": "I", "8": "B", " ": None, "-": None, "_": None, ".": None})
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def new_code() -> str:
 
 def normalise_code(raw: str) -> str:
     """What the respondent typed or scanned, without spaces or dashes, in capitals."""
-    return raw.translate(_SEPARATORS).upper()
+    return raw.upper().translate(_TYPING)
 
 
 def format_code(code: str) -> str:

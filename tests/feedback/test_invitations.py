@@ -68,6 +68,8 @@ def test_a_code_is_found_whatever_the_dashes_spaces_and_case(make_case):
     issued = issue_invitations(make_case())[0]
     typed = format_code(issued.code).lower().replace("-", " ")
     assert find_open_invitation(typed) == issued.invitation
+    confusable = issued.code.replace("O", "0").replace("I", "1").replace("B", "8")
+    assert find_open_invitation(confusable) == issued.invitation
 
 
 def test_expired_used_and_unknown_codes_are_refused_alike(make_case, settings):
