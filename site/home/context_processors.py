@@ -13,7 +13,14 @@ def site_navigation(request: HttpRequest) -> dict:
     current = get_language()
     from django.conf import settings
 
+    user = getattr(request, "user", None)
+    registers_cases = False
+    if user is not None and user.is_authenticated:
+        from feedback.rules import can_register_cases
+
+        registers_cases = can_register_cases(user)
     return {
+        "registers_cases": registers_cases,
         "site_home": home,
         "main_menu": menu,
         "other_languages": [(code, name) for code, name in settings.LANGUAGES if code != current],

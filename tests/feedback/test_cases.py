@@ -746,3 +746,8 @@ def test_check_csv_skips_empty_rows_and_numbers_rows_as_a_spreadsheet_does(care_
     cases, result = check_csv(csv_file(text), [care_provider])
     assert result.rows == 2
     assert [(e.row, e.column) for e in result.errors] == [(4, "referrer")]
+
+
+def test_workers_find_their_cases_in_the_menu_and_visitors_do_not(worker_client, client, db):
+    assert 'href="/feedback/casussen/"' in worker_client.get("/zoeken/").content.decode()
+    assert 'href="/feedback/casussen/"' not in client.get("/zoeken/").content.decode()
