@@ -213,21 +213,7 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "reference",
-            "provider",
-            "help_type",
-            "referrer",
-            "start_month",
-            "end_month",
-            "end_reason",
-            "district",
-            "age_band",
-            "channel",
-            "youth_agreed_parent_invite",
-            "no_invite",
-            "no_invite_reason",
-        ]
+        fields = list(COLUMNS)
         field_classes = {"start_month": MonthField, "end_month": MonthField}
         labels = {
             "reference": _("Casusnummer"),

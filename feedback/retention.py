@@ -16,22 +16,9 @@ from django.db import transaction
 from django.db.models import Count
 
 from feedback.models import Case, Invitation, ResponseAggregate, SurveyResponse
-from feedback.survey import submit
+from feedback.survey import COUNTED_QUESTIONS, submit
 
 # The answers that are counted per value; open texts are not kept after the purge.
-COUNTED_QUESTIONS = (
-    "usefulness",
-    "further_help",
-    "goals_reached",
-    "problems_reduced",
-    "better_at_home",
-    "better_at_school",
-    "feels_safer",
-    "taken_seriously",
-    "decided_together",
-    "started_fast",
-    "ended_right_moment",
-)
 RESPONSES = "_responses"
 INVITATIONS = "_invitations"
 CELL = ("end_period", "respondent", "help_type", "provider_id", "district", "age_band", "synthetic")

@@ -220,8 +220,27 @@ def save_step(invitation: Invitation, step_index: int, cleaned: dict) -> SurveyD
     return draft
 
 
-def _half_year(month: datetime.date) -> str:
+def half_year(month: datetime.date) -> str:
+    """The half-year a month falls in, such as 2026-H1."""
     return f"{month.year}-H{1 if month.month <= 6 else 2}"
+
+
+def case_categories(case) -> dict:
+    """What an anonymous answer keeps of its case: categories only, never the case itself."""
+    return {
+        "provider": case.provider,
+        "help_type": case.help_type,
+        "end_reason": case.end_reason,
+        "district": case.district,
+        "age_band": case.age_band,
+        "end_period": half_year(case.end_month),
+    }
+
+
+# Questions whose answers are counted per value (the open texts are not).
+COUNTED_QUESTIONS = tuple(
+    name for name, question in ALL_QUESTIONS.items() if question.kind in ("mark", "choice")
+)
 
 
 def submit(invitation: Invitation, now: datetime.datetime | None = None) -> SurveyResponse | None:
@@ -242,12 +261,7 @@ def submit(invitation: Invitation, now: datetime.datetime | None = None) -> Surv
         response = SurveyResponse.objects.create(
             respondent=locked.respondent,
             period=now.strftime("%Y-%m"),
-            provider=case.provider,
-            help_type=case.help_type,
-            end_reason=case.end_reason,
-            district=case.district,
-            age_band=case.age_band,
-            end_period=_half_year(case.end_month),
+            **case_categories(case),
             usefulness=int(usefulness) if usefulness else None,
             further_help=answers.get("further_help", ""),
             goals_reached=answers.get("goals_reached", ""),

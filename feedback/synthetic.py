@@ -36,6 +36,7 @@ from feedback.choices import (
 )
 from feedback.invitations import hash_code, new_code, respondents_for
 from feedback.models import Case, Invitation, Provider, SurveyResponse
+from feedback.survey import case_categories, half_year
 
 DEFAULT_CASES = 2000
 DEFAULT_SEED = 20261122
@@ -330,7 +331,7 @@ def seed_synthetic_feedback(
 def demo_half_years(now: datetime.date) -> list[str]:
     """The four half-years before the one `now` falls in, oldest first (e.g. 2024-H2..2026-H1)."""
     first = _first_month(now)
-    return [_half_year(_add_months(first, 6 * i)) for i in range(HALF_YEARS)]
+    return [half_year(_add_months(first, 6 * i)) for i in range(HALF_YEARS)]
 
 
 def _providers() -> tuple[dict[str, tuple[Provider, DemoProvider]], int]:
@@ -479,12 +480,7 @@ def _answer(
     return SurveyResponse(
         respondent=respondent,
         period=answered_on.strftime("%Y-%m"),
-        provider=case.provider,
-        help_type=case.help_type,
-        end_reason=case.end_reason,
-        district=case.district,
-        age_band=case.age_band,
-        end_period=_half_year(case.end_month),
+        **case_categories(case),
         usefulness=None if rng.random() < SKIP else _clamp(round(latent), 1, 10),
         further_help=_further_help(rng, latent, case.end_reason),
         goals_reached=_goals(rng, latent, case.help_type),
@@ -629,7 +625,3 @@ def _first_month(now: datetime.date) -> datetime.date:
 def _add_months(month: datetime.date, count: int) -> datetime.date:
     index = month.year * 12 + month.month - 1 + count
     return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def _half_year(month: datetime.date) -> str:
-    return f"{month.year}-H{1 if month.month <= 6 else 2}"
