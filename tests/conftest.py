@@ -1,5 +1,9 @@
 """Shared fixtures and personas.
 
+Transactional tests (`transaction=True`) must also ask for `serialized_rollback=True`: the
+flush after a plain transactional test re-creates content types, which then clash with the
+data that a serialized-rollback test restores.
+
 Personas (who can do what):
 - `visitor`: anonymous, reads the public site, gets cached pages.
 - `participant`: signed in with an e-mail code; no password, no admin access.

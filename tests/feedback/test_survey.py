@@ -163,7 +163,7 @@ def test_double_submit_counts_once(make_case):
     assert SurveyResponse.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_submits_of_one_code_count_once(make_case):
     invitation = issue_invitations(make_case(age_band=AgeBand.AGE_0_3))[0].invitation
     results: list = []

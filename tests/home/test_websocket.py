@@ -9,7 +9,7 @@ from home.consumers import HEALTH_GROUP
 
 # Channels closes old database connections around each consumer call, so the sockets may
 # touch the database connection even when the consumer itself does not.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ORIGIN = [(b"origin", b"http://testserver")]
 
