@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HelpType(models.TextChoices):
@@ -61,7 +62,7 @@ class NoInviteReason(models.TextChoices):
     """Why nobody may be invited for this case."""
 
     ANONYMOUS = "anonymous", _("Anonieme hulp")
-    WITHOUT_PARENTS = "without_parents", _("Hulp zonder medeweten van de ouders")
+    WITHOUT_PARENTS = "without_parents", _("Hulp zonder dat de ouders het weten")
     SAFETY = "safety", _("Risico voor de veiligheid")
     DECEASED = "deceased", _("Overleden")
 
@@ -99,7 +100,7 @@ class Agreement(models.TextChoices):
 
     STRONGLY_DISAGREE = "1", _("Helemaal niet mee eens")
     DISAGREE = "2", _("Niet mee eens")
-    NEUTRAL = "3", _("Niet mee eens en niet oneens")
+    NEUTRAL = "3", _("Niet eens, niet oneens")
     AGREE = "4", _("Mee eens")
     STRONGLY_AGREE = "5", _("Helemaal mee eens")
     DONT_KNOW = "x", _("Weet ik niet")
@@ -129,5 +130,5 @@ class EndedRightMoment(models.TextChoices):
     """Whether the help ended at the right moment."""
 
     YES = "yes", _("Ja")
-    PARTLY = "partly", _("Een beetje")
+    PARTLY = "partly", pgettext_lazy("help ended at the right moment", "Een beetje")
     NO = "no", _("Nee")

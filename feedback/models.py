@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -191,7 +192,11 @@ class SurveyResponse(models.Model):
     consent_to_quote = models.BooleanField(_("verhaal mag anoniem gebruikt worden"), default=False)
     parent_consent = models.BooleanField(_("ouder vindt het ook goed"), default=False)
     story_status = models.CharField(
-        max_length=10, choices=StoryStatus.choices, blank=True, default=StoryStatus.NONE
+        _("verhaal"),
+        max_length=10,
+        choices=StoryStatus.choices,
+        blank=True,
+        default=StoryStatus.NONE,
     )
     synthetic = models.BooleanField(default=False)
 
@@ -215,10 +220,10 @@ class SafeguardingFlag(models.Model):
     """An open answer that may signal danger, for the designated professionals to look at."""
 
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="flags")
-    matched = models.CharField(_("herkend"), max_length=300)
-    sentiment = models.FloatField(_("toon"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    handled_at = models.DateTimeField(null=True, blank=True)
+    matched = models.CharField(_("herkende woorden"), max_length=300)
+    sentiment = models.FloatField(_("toon van de tekst (-1 tot 1)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("gemaakt op"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("bekeken op"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -241,6 +246,7 @@ class SafeguardingFlag(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    @admin.display(description=_("open antwoorden"))
     def answer_texts(self) -> str:
         """The open answers that raised this signal."""
         return "\n\n".join(

@@ -53,7 +53,10 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("CSV-bestand met casussen"),
-        help_text=_("Puntkomma of komma als scheidingsteken. Hoogstens 5 MB en 20.000 rijen."),
+        help_text=_(
+            "Zet een puntkomma of een komma tussen de kolommen. "
+            "Het bestand mag niet groter zijn dan 5 MB en 20.000 rijen."
+        ),
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

@@ -85,7 +85,7 @@ def test_the_code_page_works_on_a_phone(live_site, browser, artifacts):
         page.goto(f"{live_site.url}/m/")
         _check(page, artifacts, "enquete-start")
         page.get_by_label("Jouw code").fill("ONBEKEND-12345")
-        page.get_by_role("button", name="Start").click()
+        page.get_by_role("button", name="Beginnen").click()
         expect(page.get_by_role("heading", name="Deze code werkt niet")).to_be_visible()
     finally:
         context.close()
