@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "Jeugdstem runs on http://localhost:$(PORT)  (admin: http://localhost:$(PORT)/beheer/, stop with Ctrl+C)"
-	DEBUG=0 PYTHONPATH=site $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEBUG=0 PYTHONPATH=site $(BIN)/daphne -b $(HOST) -p $(PORT) --access-log /dev/null config.asgi:application
 
 serve: install
 	PYTHONPATH=site $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application

@@ -17,13 +17,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from feedback.choices import (
@@ -36,8 +37,10 @@ from feedback.choices import (
     Referrer,
     Respondent,
 )
+from feedback.delivery import csv_cell_text, safe_csv_row
 from feedback.invitations import IssuedInvitation, issue_invitations, respondents_for
 from feedback.models import Case, Provider
+from feedback.retention import retention_cutoff
 
 REFERENCE_PREFIX = "C-"
 REFERENCE_LENGTH = 10
@@ -123,6 +126,23 @@ def this_month(today: datetime.date | None = None) -> datetime.date:
     """The first day of the current month (local time): the latest month a case may end in."""
     today = today or timezone.localdate()
     return today.replace(day=1)
+
+
+def earliest_end_month(today: datetime.date | None = None) -> datetime.date:
+    """The first end month that is still kept: earlier cases would be purged the next night."""
+    return retention_cutoff(this_month(today), settings.SURVEY_RETENTION_MONTHS)
+
+
+def too_old_message(earliest: datetime.date) -> str:
+    """Why a case that ended before `earliest` is refused, in B1 Dutch."""
+    months = settings.SURVEY_RETENTION_MONTHS
+    return ngettext(
+        "Deze casus is te lang geleden gestopt. We bewaren gegevens %(months)s maand. "
+        "Voer alleen casussen in die in %(month)s of later zijn gestopt.",
+        "Deze casus is te lang geleden gestopt. We bewaren gegevens %(months)s maanden. "
+        "Voer alleen casussen in die in %(month)s of later zijn gestopt.",
+        months,
+    ) % {"months": months, "month": earliest.strftime("%Y-%m")}
 
 
 def parse_month(text: str) -> datetime.date | None:
@@ -263,6 +283,7 @@ class CaseForm(forms.ModelForm):
         latest = this_month().strftime("%Y-%m")
         for name in ("start_month", "end_month"):
             self.fields[name].widget.attrs["max"] = latest
+        self.fields["end_month"].widget.attrs["min"] = earliest_end_month().strftime("%Y-%m")
 
     def clean_reference(self) -> str:
         """A chosen reference follows the privacy rules; an empty one is made later."""
@@ -272,13 +293,16 @@ class CaseForm(forms.ModelForm):
         return reference
 
     def clean(self) -> dict:
-        """Months in order and not in the future; a reason with no-invite; contacts per channel."""
+        """Months in order, not in the future, not past retention; no-invite; contacts."""
         data = super().clean()
         latest = this_month()
         start, end = data.get("start_month"), data.get("end_month")
         for name in ("start_month", "end_month"):
             if data.get(name) and data[name] > latest:
                 self.add_error(name, _("Deze maand ligt in de toekomst."))
+        earliest = earliest_end_month()
+        if end and end < earliest:
+            self.add_error("end_month", too_old_message(earliest))
         if start and end and end < start and "end_month" not in self.errors:
             self.add_error("end_month", _("De eindmaand ligt voor de startmaand."))
         no_invite, reason = data.get("no_invite"), data.get("no_invite_reason")
@@ -411,8 +435,8 @@ def template_csv(providers: Iterable[Provider], today: datetime.date | None = No
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([str(example[name]) for name in COLUMNS])
+    writer.writerow(safe_csv_row(COLUMNS))
+    writer.writerow(safe_csv_row(example[name] for name in COLUMNS))
     return out.getvalue()
 
 
@@ -546,11 +570,14 @@ class _Row:
 class _RowChecker:
     """Turns one row into an unsaved Case, collecting every problem it finds."""
 
-    def __init__(self, providers: Iterable[Provider], latest: datetime.date) -> None:
+    def __init__(
+        self, providers: Iterable[Provider], latest: datetime.date, earliest_end: datetime.date
+    ) -> None:
         providers = list(providers)
         self.providers = {provider.name.strip().casefold(): provider for provider in providers}
         self.provider_names = ", ".join(provider.name for provider in providers)
         self.latest = latest
+        self.earliest_end = earliest_end
         self.codes = {
             column: {code.lower(): code for code in choices.values}
             for column, choices in _CODE_COLUMNS.items()
@@ -565,6 +592,8 @@ class _RowChecker:
         start, end = self._month(row, "start_month"), self._month(row, "end_month")
         if start and end and end < start:
             row.problem("end_month", gettext("De eindmaand ligt voor de startmaand."))
+        if end and end < self.earliest_end:
+            row.problem("end_month", too_old_message(self.earliest_end))
         agreed = self._yes_no(row, "youth_agreed_parent_invite")
         no_invite = self._yes_no(row, "no_invite")
         self._check_invitation(row, codes["channel"], no_invite)
@@ -700,7 +729,7 @@ def check_csv(
         if problem:
             result.file_error = problem
             return [], result
-        checker = _RowChecker(list(providers), this_month(today))
+        checker = _RowChecker(list(providers), this_month(today), earliest_end_month(today))
         for number, cells in records:
             if not any(cells):
                 continue  # spreadsheets often leave empty rows at the end
@@ -724,7 +753,10 @@ def check_csv(
                     )
                 )
                 continue
-            row = {name: cells[position] for name, position in zip(COLUMNS, positions, strict=True)}
+            row = {
+                name: csv_cell_text(cells[position])
+                for name, position in zip(COLUMNS, positions, strict=True)
+            }
             case, errors = checker.check(number, row)
             reference = row["reference"]
             if reference in first_row:

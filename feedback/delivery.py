@@ -4,6 +4,15 @@ A plain code exists only when it is made, so every delivery makes a fresh code w
 renew_code() (the previous one stops) unless it is handed codes that were just issued.
 Nothing a respondent receives says what the survey is about: that shows only once it is open.
 Contact details are needed until the one reminder has gone out, and are then cleared.
+
+An e-mail that cannot be sent (a bad address, a mail server that is down) is tried again by
+`manage.py send_invitations`, but only for UNSENT_EMAIL_DAYS days after the invitation was made.
+After that `manage.py close_expired` clears its address and the invitation stays unsent: we do
+not keep an address we cannot use. Failures are logged with the invitation id and the kind of
+error only, never the address or the error text (mail servers put the address in it).
+
+Every CSV the app writes goes through safe_csv_cell(), so a cell cannot start a spreadsheet
+formula.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ import csv
 import datetime
 import io
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import qrcode
@@ -31,6 +42,46 @@ from feedback.invitations import IssuedInvitation, renew_code
 from feedback.models import Invitation, Provider, SurveyDraft
 
 logger = logging.getLogger(__name__)
+
+# Days an e-mail invitation may stay unsent (failing) before its address is cleared for good.
+UNSENT_EMAIL_DAYS = 7
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A checked Dutch mobile number as stored by feedback.cases.normalise_mobile: safe as it is.
+_GATEWAY_PHONE = re.compile(r"\+316\d{8}")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def safe_csv_cell(value: object) -> str:
+    """The value as CSV text that a spreadsheet shows as text, never runs as a formula.
+
+    A cell that starts with =, +, -, @, a tab or a carriage return gets a leading single quote.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_cell_text(cell: str) -> str:
+    """A cell read back from a CSV we wrote: the quote safe_csv_cell() added is taken off."""
+    if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def safe_csv_row(values: Iterable[object]) -> list[str]:
+    """safe_csv_cell() for every cell of a row."""
+    return [safe_csv_cell(value) for value in values]
+
+
+def safe_phone_cell(phone: str) -> str:
+    """A phone number for the SMS gateway: +316xxxxxxxx as it is, anything else neutralised."""
+    if _GATEWAY_PHONE.fullmatch(phone):
+        return phone
+    return safe_csv_cell(phone)
 
 
 @dataclass(frozen=True)
@@ -234,8 +285,14 @@ def _send_one(
             else:
                 invitation.sent_at = now
                 invitation.save(update_fields=["sent_at"])
-    except Exception:  # a bad address or a mail server hiccup must not stop the rest
-        logger.exception("Could not send survey invitation %s", issued.invitation.pk)
+    except Exception as error:  # a bad address or a mail server hiccup must not stop the rest
+        # Never the address nor the error text (it often holds the address), and no traceback
+        # (it shows the text too): the kind of error and the invitation id only.
+        logger.error(
+            "Could not send survey invitation %s: %s",
+            issued.invitation.pk,
+            type(error).__name__,
+        )
         return "failed"
     return "sent"
 
@@ -272,11 +329,20 @@ def deliver_new(issued: list[IssuedInvitation], base_url: str | None = None) -> 
         transaction.on_commit(lambda: send_invitation_emails(emails, base_url=base_url))
 
 
+def give_up_before(now: datetime.datetime) -> datetime.datetime:
+    """E-mail invitations made before this moment and still unsent are not tried again."""
+    return now - datetime.timedelta(days=UNSENT_EMAIL_DAYS)
+
+
 def send_unsent_emails(now: datetime.datetime, base_url: str | None = None) -> int:
-    """Renew the codes of e-mail invitations that never went out, and send them."""
+    """Renew the codes of e-mail invitations that never went out, and send them.
+
+    Only those made in the last UNSENT_EMAIL_DAYS days: older ones are given up, and
+    `close_expired` clears their address.
+    """
     base_url = base_url or site_root()
     sent = 0
-    waiting = unsent(Channel.EMAIL).exclude(contact="")
+    waiting = unsent(Channel.EMAIL).exclude(contact="").filter(created_at__gt=give_up_before(now))
     with mail.get_connection() as connection:
         for invitation in waiting:
             placeholder = IssuedInvitation(invitation, "")
@@ -350,7 +416,7 @@ def export_sms(invitations: QuerySet[Invitation], base_url: str, now: datetime.d
     """A CSV (phone;message) for the SMS gateway, with fresh codes; reminded numbers are cleared."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(["phone", "message"])
+    writer.writerow(safe_csv_row(["phone", "message"]))
     with transaction.atomic():
         locked = (
             invitations.select_for_update(of=("self",))
@@ -366,7 +432,8 @@ def export_sms(invitations: QuerySet[Invitation], base_url: str, now: datetime.d
                 fields.append("contact")
             invitation.save(update_fields=fields)
             issued = renew_code(invitation, now=now)
-            writer.writerow([phone, sms_text(issued, base_url, reminder=reminder)])
+            message = sms_text(issued, base_url, reminder=reminder)
+            writer.writerow([safe_phone_cell(phone), safe_csv_cell(message)])
     return out.getvalue()
 
 

@@ -135,11 +135,17 @@ class Invitation(models.Model):
 
 
 class SurveyDraft(models.Model):
-    """Answers saved so far by a respondent who has not submitted yet."""
+    """Answers saved so far; after submit, waiting to be released as an anonymous answer.
+
+    Submitted drafts are released together (feedback.survey.release_answers): many answers are
+    written in one transaction in random order, so neither time, row order nor PostgreSQL's
+    transaction ids tie an answer to the invitation that was burned when it was submitted.
+    """
 
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="draft")
     answers = models.JSONField(default=dict)
     step = models.PositiveSmallIntegerField(default=0)
+    submitted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -219,10 +225,12 @@ class SurveyResponse(models.Model):
 class SafeguardingFlag(models.Model):
     """An open answer that may signal danger, for the designated professionals to look at."""
 
+    # A random key and a date, not a time: nothing here tells when the answer was submitted.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="flags")
     matched = models.CharField(_("herkende woorden"), max_length=300)
     sentiment = models.FloatField(_("toon van de tekst (-1 tot 1)"), null=True, blank=True)
-    created_at = models.DateTimeField(_("gemaakt op"), auto_now_add=True)
+    created_on = models.DateField(_("gemaakt op"), auto_now_add=True)
     handled_at = models.DateTimeField(_("bekeken op"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -230,7 +238,7 @@ class SafeguardingFlag(models.Model):
     note = models.TextField(_("notitie"), blank=True)
 
     class Meta:
-        ordering = ["handled_at", "-created_at"]
+        ordering = ["handled_at", "-created_on"]
         verbose_name = _("signaal")
         verbose_name_plural = _("signalen")
 

@@ -1,8 +1,19 @@
-"""Keeping data only as long as needed: closing expired codes, and the yearly retention purge.
+"""Keeping data only as long as needed: closing expired codes, and the retention purge.
 
-Expired codes: saved answers become an anonymous answer (they were acknowledged, so they are
-never lost) and contact details go. Retention: cases and raw answers older than
-SURVEY_RETENTION_MONTHS are deleted after their counts were added to ResponseAggregate.
+Closing (daily, `manage.py close_expired`): saved answers behind expired codes become an
+anonymous answer (they were acknowledged, so they are never lost), and contact details go
+- of every expired invitation, sent or not;
+- of every invitation of a case marked no-invite;
+- of every e-mail invitation still unsent UNSENT_EMAIL_DAYS (7) days after it was made (the
+  mail kept failing): it stays unsent and is not tried again.
+
+Retention (daily, `manage.py purge_feedback`): the cutoff is the first month that is kept,
+SURVEY_RETENTION_MONTHS before this month.
+- A case goes when its end month is before the cutoff.
+- Raw answers are kept per half-year of the case's end month, and go when that half-year STARTS
+  before the cutoff month. This errs on the side of deleting early: answers about the last
+  months before the cutoff go up to five months early, never late.
+Both are first added to the kept totals in ResponseAggregate.
 """
 
 from __future__ import annotations
@@ -15,8 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 
+from feedback import survey
+from feedback.choices import Channel
+from feedback.delivery import give_up_before
 from feedback.models import Case, Invitation, ResponseAggregate, SurveyResponse
-from feedback.survey import COUNTED_QUESTIONS, submit
+from feedback.survey import COUNTED_QUESTIONS
 
 # The answers that are counted per value; open texts are not kept after the purge.
 RESPONSES = "_responses"
@@ -30,6 +44,7 @@ class ClosingReport:
 
     drafts_submitted: int = 0
     contacts_cleared: int = 0
+    unsent_given_up: int = 0
 
 
 @dataclass
@@ -51,17 +66,46 @@ class PurgeReport:
         return bool(self.cases_deleted or self.responses_deleted or self.drafts_submitted)
 
 
-def close_expired(now: datetime.datetime) -> ClosingReport:
-    """Turn saved answers behind expired codes into anonymous answers; clear contact details."""
-    report = ClosingReport()
-    expired = Invitation.objects.filter(used=False, expires_at__lte=now)
-    for invitation in expired.filter(draft__isnull=False):
+def _submit_drafts(invitations) -> int:
+    """Submit the saved answers behind these invitations; return how many were submitted.
+
+    Goes through feedback.survey.submit (whichever version is there), then releases the queued
+    answers when that version queues them, so no answer waits behind an invitation that goes.
+    """
+    submitted = 0
+    for invitation in invitations:
         # submit() burns the code and clears the contact; it does not look at the expiry.
-        if submit(invitation, now=now) is not None:
-            report.drafts_submitted += 1
-    # Only codes that went out: an invitation still waiting to be sent keeps its address.
+        if survey.submit(invitation):
+            submitted += 1
+    release_answers = getattr(survey, "release_answers", None)
+    if release_answers is not None:
+        release_answers()
+    return submitted
+
+
+def _clear_contacts(invitations) -> int:
+    return invitations.exclude(contact="").update(contact="")
+
+
+def close_expired(now: datetime.datetime) -> ClosingReport:
+    """Turn saved answers behind expired codes into anonymous answers; clear contact details.
+
+    Contacts are cleared on every expired invitation (sent or not), on all invitations of
+    no-invite cases, and on e-mail invitations still unsent UNSENT_EMAIL_DAYS days after they
+    were made (those stay unsent). Safe to run again: a second run finds nothing.
+    """
+    report = ClosingReport()
+    expired = Invitation.objects.filter(expires_at__lte=now)
+    report.drafts_submitted = _submit_drafts(expired.filter(used=False, draft__isnull=False))
+    report.unsent_given_up = _clear_contacts(
+        Invitation.objects.filter(
+            channel=Channel.EMAIL, sent_at__isnull=True, created_at__lte=give_up_before(now)
+        )
+    )
     report.contacts_cleared = (
-        expired.filter(sent_at__isnull=False).exclude(contact="").update(contact="")
+        report.unsent_given_up
+        + _clear_contacts(expired)
+        + _clear_contacts(Invitation.objects.filter(case__no_invite=True))
     )
     return report
 
@@ -71,20 +115,23 @@ def half_year(month: datetime.date) -> str:
     return f"{month.year}-H{1 if month.month <= 6 else 2}"
 
 
-def retention_cutoff(now: datetime.datetime, months: int) -> datetime.date:
-    """The first month that is kept: data about earlier months is past its retention."""
+def retention_cutoff(now: datetime.date, months: int) -> datetime.date:
+    """The first month that is kept: data about earlier months is past its retention.
+
+    `now` may be a date or a datetime; only its year and month count.
+    """
     index = now.year * 12 + now.month - 1 - months
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def _period_is_past(period: str, cutoff: datetime.date) -> bool:
-    # A half-year goes only when all of it is before the cutoff.
+    # A half-year goes as soon as its first month is before the cutoff: early, never late.
     try:
         year, half = period.split("-H")
-        last_month = datetime.date(int(year), 6 if half == "1" else 12, 1)
+        first_month = datetime.date(int(year), 1 if half == "1" else 7, 1)
     except ValueError:
         return False
-    return last_month < cutoff
+    return first_month < cutoff
 
 
 def _response_counts(responses) -> Counter:
@@ -148,17 +195,20 @@ def _add_to_aggregates(counts: Counter) -> tuple[int, int]:
 
 
 def purge(now: datetime.datetime, months: int | None = None) -> PurgeReport:
-    """Delete cases and raw answers past retention, keeping their counts; all or nothing."""
+    """Delete cases and raw answers past retention, keeping their counts; all or nothing.
+
+    Cases go when their end month is before the cutoff; raw answers go per end half-year as
+    soon as that half-year starts before the cutoff month (see the module docstring).
+    """
     months = settings.SURVEY_RETENTION_MONTHS if months is None else months
     report = PurgeReport(cutoff=retention_cutoff(now, months))
     with transaction.atomic():
         old_cases = Case.objects.filter(end_month__lt=report.cutoff)
         # Saved but never submitted answers were acknowledged: count them before the case goes.
-        for invitation in Invitation.objects.filter(
-            case__in=old_cases, used=False, draft__isnull=False
-        ):
-            if submit(invitation, now=now) is not None:
-                report.drafts_submitted += 1
+        # Answers submitted but not yet released are released here too, before their draft goes.
+        report.drafts_submitted = _submit_drafts(
+            Invitation.objects.filter(case__in=old_cases, used=False, draft__isnull=False)
+        )
 
         sent = Invitation.objects.filter(case__in=old_cases, sent_at__isnull=False)
         counts = _invitation_counts(sent)
@@ -170,6 +220,7 @@ def purge(now: datetime.datetime, months: int | None = None) -> PurgeReport:
         )
         old_responses = SurveyResponse.objects.filter(end_period__in=report.periods)
         counts.update(_response_counts(old_responses))
+        # Totals are kept in full; suppressing small cells in them comes with issue 6.
         report.cells_added, report.cells_updated = _add_to_aggregates(counts)
 
         _, deleted = old_responses.delete()

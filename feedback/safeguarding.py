@@ -1,8 +1,9 @@
 """Recognise open answers that may signal danger, so a professional looks and help is shown.
 
-A maintained list of Dutch and English phrases (self-harm, abuse, violence at home) decides;
-strongly negative sentiment (TextBlob, Dutch through textblob-nl) is recorded as an extra signal
-and flags on its own only when it is very strong.
+A maintained list of Dutch and English phrases (self-harm, abuse, violence at home) decides.
+Dutch stems also match inside compounds ("kindermishandeling", "partnergeweld"). Sentiment
+(TextBlob, Dutch through textblob-nl) is recorded with a signal as extra information for the
+professional; on its own it flags nothing, because ordinary complaints are often very negative.
 """
 
 from __future__ import annotations
@@ -43,6 +44,22 @@ PHRASES_NL = [
     "geweld thuis",
     "bedreigd",
     "weggelopen",
+    "geslagen",
+    "slaan me",
+    "niet meer zijn",
+    "suicidaal",
+    "suïcidaal",
+    "geweld",
+]
+# Dutch stems that count inside a compound word as well ("kindermishandeling", "partnergeweld").
+COMPOUND_STEMS_NL = [
+    "mishandel",
+    "misbruik",
+    "geweld",
+    "zelfmoord",
+    "suicid",
+    "suïcid",
+    "verkracht",
 ]
 PHRASES_EN = [
     "suicide",
@@ -69,7 +86,6 @@ PHRASES_EN = [
     "threatened",
     "ran away",
 ]
-STRONG_NEGATIVE = -0.8
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -79,12 +95,10 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_PHRASES = sorted({_fold(p) for p in (*PHRASES_NL, *PHRASES_EN)}, key=len, reverse=True)
 _PATTERN = re.compile(
-    r"(?<!\w)("
-    + "|".join(
-        re.escape(_fold(p)) for p in sorted({*PHRASES_NL, *PHRASES_EN}, key=len, reverse=True)
-    )
-    + r")",
+    r"(" + "|".join(re.escape(_fold(stem)) for stem in COMPOUND_STEMS_NL) + r")"
+    r"|(?<!\w)(" + "|".join(re.escape(phrase) for phrase in _PHRASES) + r")"
 )
 
 
@@ -98,9 +112,7 @@ class Signal:
     @property
     def flagged(self) -> bool:
         """Whether a professional should look at this answer."""
-        return bool(self.phrases) or (
-            self.sentiment is not None and self.sentiment <= STRONG_NEGATIVE
-        )
+        return bool(self.phrases)
 
 
 def sentiment(text: str) -> float | None:
@@ -122,5 +134,5 @@ def sentiment(text: str) -> float | None:
 def check(*texts: str) -> Signal:
     """Look at the open answers together."""
     joined = " \n ".join(text for text in texts if text)
-    found = tuple(dict.fromkeys(match.group(1) for match in _PATTERN.finditer(_fold(joined))))
+    found = tuple(dict.fromkeys(match.group(0) for match in _PATTERN.finditer(_fold(joined))))
     return Signal(phrases=found, sentiment=sentiment(joined))

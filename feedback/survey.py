@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import random
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -206,13 +208,23 @@ class StepForm(forms.Form):
                 self.fields[question.name] = forms.BooleanField(label=label, required=False)
 
 
-def save_step(invitation: Invitation, step_index: int, cleaned: dict) -> SurveyDraft:
-    """Keep what was answered on one step; the draft remembers where the respondent is."""
+def save_step(
+    invitation: Invitation, step_index: int, cleaned: dict, *, blanks_erase: bool = True
+) -> SurveyDraft | None:
+    """Keep what was answered on one step; None when the code was used meanwhile.
+
+    `blanks_erase` is False when the respondent did not see earlier answers (a new session):
+    an empty field then keeps what was saved before instead of wiping it.
+    """
     with transaction.atomic():
-        draft, _ = SurveyDraft.objects.select_for_update().get_or_create(invitation=invitation)
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.used:
+            return None
+        draft, _ = SurveyDraft.objects.select_for_update().get_or_create(invitation=locked)
         for name, value in cleaned.items():
             if value in ("", None, False):
-                draft.answers.pop(name, None)
+                if blanks_erase:
+                    draft.answers.pop(name, None)
             else:
                 draft.answers[name] = value
         draft.step = max(draft.step, step_index + 1)
@@ -243,57 +255,79 @@ COUNTED_QUESTIONS = tuple(
 )
 
 
-def submit(invitation: Invitation, now: datetime.datetime | None = None) -> SurveyResponse | None:
-    """Turn the draft into an anonymous answer and burn the code; a second submit does nothing."""
-    now = now or timezone.now()
+def submit(invitation: Invitation, now: datetime.datetime | None = None) -> bool:
+    """Burn the code and queue the answers for release; False when it was already used.
+
+    The answers stay in the (now submitted) draft until `release_answers` writes them as
+    anonymous answers together with others; that happens at once when enough are waiting.
+    """
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().select_related("case").get(pk=invitation.pk)
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.used:
-            return None
-        draft = SurveyDraft.objects.filter(invitation=locked).first()
-        answers = dict(draft.answers) if draft else {}
-        case = locked.case
-        usefulness = answers.get("usefulness")
-        consent = bool(answers.get("consent_to_quote"))
-        if needs_parent_consent(locked):
-            consent = consent and bool(answers.get("parent_consent"))
-        texts = [answers.get("most_important_change", ""), answers.get("what_should_change", "")]
-        response = SurveyResponse.objects.create(
-            respondent=locked.respondent,
-            period=now.strftime("%Y-%m"),
-            **case_categories(case),
-            usefulness=int(usefulness) if usefulness else None,
-            further_help=answers.get("further_help", ""),
-            goals_reached=answers.get("goals_reached", ""),
-            problems_reduced=answers.get("problems_reduced", ""),
-            better_at_home=answers.get("better_at_home", ""),
-            better_at_school=answers.get("better_at_school", ""),
-            feels_safer=answers.get("feels_safer", ""),
-            taken_seriously=answers.get("taken_seriously", ""),
-            decided_together=answers.get("decided_together", ""),
-            started_fast=answers.get("started_fast", ""),
-            ended_right_moment=answers.get("ended_right_moment", ""),
-            most_important_change=texts[0],
-            what_should_change=texts[1],
-            consent_to_quote=consent,
-            parent_consent=bool(answers.get("parent_consent")),
-            story_status=(
-                SurveyResponse.StoryStatus.PENDING
-                if consent and any(t.strip() for t in texts)
-                else SurveyResponse.StoryStatus.NONE
-            ),
-            synthetic=case.synthetic,
-        )
-        signal = safeguarding.check(*texts)
-        if signal.flagged:
-            SafeguardingFlag.objects.create(
-                response=response,
-                matched=", ".join(signal.phrases)[:300] or "sterk negatief",
-                sentiment=signal.sentiment,
-            )
+            return False
+        draft, _ = SurveyDraft.objects.select_for_update().get_or_create(invitation=locked)
+        draft.submitted = True
+        draft.save(update_fields=["submitted", "updated_at"])
         locked.used = True
         locked.contact = ""
         locked.save(update_fields=["used", "contact"])
-        if draft:
-            draft.delete()
-    return response
+    if SurveyDraft.objects.filter(submitted=True).count() >= settings.SURVEY_RELEASE_BATCH:
+        release_answers(now)
+    return True
+
+
+def _response_from(draft: SurveyDraft, now: datetime.datetime) -> SurveyResponse:
+    invitation = draft.invitation
+    answers = dict(draft.answers)
+    usefulness = answers.get("usefulness")
+    consent = bool(answers.get("consent_to_quote"))
+    if needs_parent_consent(invitation):
+        consent = consent and bool(answers.get("parent_consent"))
+    texts = [answers.get("most_important_change", ""), answers.get("what_should_change", "")]
+    return SurveyResponse(
+        respondent=invitation.respondent,
+        period=now.strftime("%Y-%m"),
+        **case_categories(invitation.case),
+        usefulness=int(usefulness) if usefulness else None,
+        **{name: answers.get(name, "") for name in COUNTED_QUESTIONS if name != "usefulness"},
+        most_important_change=texts[0],
+        what_should_change=texts[1],
+        consent_to_quote=consent,
+        parent_consent=bool(answers.get("parent_consent")),
+        story_status=(
+            SurveyResponse.StoryStatus.PENDING
+            if consent and any(t.strip() for t in texts)
+            else SurveyResponse.StoryStatus.NONE
+        ),
+        synthetic=invitation.case.synthetic,
+    )
+
+
+def release_answers(now: datetime.datetime | None = None) -> int:
+    """Write every submitted draft as an anonymous answer, in one transaction, in random order."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        drafts = list(
+            SurveyDraft.objects.select_for_update()
+            .filter(submitted=True)
+            .select_related("invitation__case__provider")
+        )
+        if not drafts:
+            return 0
+        random.SystemRandom().shuffle(drafts)
+        responses = [_response_from(draft, now) for draft in drafts]
+        SurveyResponse.objects.bulk_create(responses)
+        flags = []
+        for response in responses:
+            signal = safeguarding.check(response.most_important_change, response.what_should_change)
+            if signal.flagged:
+                flags.append(
+                    SafeguardingFlag(
+                        response=response,
+                        matched=", ".join(signal.phrases)[:300],
+                        sentiment=signal.sentiment,
+                    )
+                )
+        SafeguardingFlag.objects.bulk_create(flags)
+        SurveyDraft.objects.filter(pk__in=[draft.pk for draft in drafts]).delete()
+    return len(responses)

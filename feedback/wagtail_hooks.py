@@ -41,19 +41,21 @@ class SafeguardingFlagViewSet(ModelViewSet):
     menu_label = _("Signalen")
     add_to_admin_menu = True
     menu_order = 410
-    list_display = ["matched", "sentiment", "created_at", "handled_at"]
+    list_display = ["matched", "sentiment", "created_on", "handled_at"]
     list_filter = ["handled_at"]
     form_fields = ["note"]
     inspect_view_enabled = True
     inspect_view_fields = [
         "matched",
         "sentiment",
-        "created_at",
+        "created_on",
         "answer_texts",
         "note",
         "handled_at",
     ]
-    ordering = ["-created_at"]
+    ordering = ["-created_on"]
+    # The reference index would keep a row per signal with a counting id and a timestamp.
+    add_to_reference_index = False
     add_view_class = NoAddView
 
 
@@ -88,6 +90,8 @@ class StoryViewSet(ModelViewSet):
     list_filter = ["story_status"]
     form_fields = ["story_status"]
     ordering = ["story_status", "-period"]
+    # The reference index would keep a row per answer with a counting id: answer order.
+    add_to_reference_index = False
 
     add_view_class = NoAddView
 

@@ -19,7 +19,11 @@ def site_navigation(request: HttpRequest) -> dict:
         from feedback.rules import can_register_cases
 
         registers_cases = can_register_cases(user)
+    # A survey link holds its code in the path: the language switch never repeats it.
+    path = request.get_full_path()
+    language_next = "/m/" if path.startswith("/m/") else path
     return {
+        "language_next": language_next,
         "registers_cases": registers_cases,
         "site_home": home,
         "main_menu": menu,

@@ -7,7 +7,9 @@ Personas:
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import re
 
 import pytest
@@ -297,6 +299,34 @@ def test_end_month_in_the_future_is_refused_but_this_month_is_fine(worker_client
     assert Case.objects.count() == 1
 
 
+TOO_OLD = (
+    "Deze casus is te lang geleden gestopt. We bewaren gegevens 24 maanden. "
+    "Voer alleen casussen in die in {month} of later zijn gestopt."
+)
+
+
+def test_an_end_month_past_the_retention_period_is_refused(settings, worker_client, care_provider):
+    settings.SURVEY_RETENTION_MONTHS = 24
+    data = form_data(care_provider, start_month=month(30), end_month=month(25))
+    response = worker_client.post(reverse("feedback:case_add"), data)
+    assert response.context["form"].errors["end_month"] == [TOO_OLD.format(month=month(24))]
+    assert not Case.objects.exists()
+
+    data = form_data(care_provider, start_month=month(30), end_month=month(24))
+    assert worker_client.post(reverse("feedback:case_add"), data).status_code == 302
+    assert Case.objects.count() == 1, "the oldest month that is kept is fine"
+
+
+def test_the_end_month_picker_starts_at_the_oldest_month_that_is_kept(
+    settings, worker_client, care_provider
+):
+    settings.SURVEY_RETENTION_MONTHS = 12
+    content = worker_client.get(reverse("feedback:case_add")).content.decode()
+    assert re.search(rf'name="end_month"[^>]*min="{month(12)}"', content) or re.search(
+        rf'min="{month(12)}"[^>]*name="end_month"', content
+    )
+
+
 def test_a_month_that_is_not_year_month_is_refused(worker_client, care_provider):
     data = form_data(care_provider, start_month="03-2025")
     response = worker_client.post(reverse("feedback:case_add"), data)
@@ -470,6 +500,30 @@ def test_template_downloads_as_an_excel_ready_csv(worker_client, care_provider):
     assert re.fullmatch(r"\d{4}-\d{2}", values["end_month"])
 
 
+def test_template_cells_cannot_start_a_spreadsheet_formula(worker_client, care_provider):
+    care_provider.name = '=HYPERLINK("https://evil.example","Klik")'
+    care_provider.save()
+    body = worker_client.get(reverse("feedback:case_template")).content.decode("utf-8-sig")
+    header, example = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert header == list(COLUMNS)
+    values = dict(zip(COLUMNS, example, strict=True))
+    assert values["provider"] == """'=HYPERLINK("https://evil.example","Klik")"""
+    for cell in example:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+    # Read back as it was written, the neutralised name still finds the provider.
+    response = upload(worker_client, body.replace("VOORBEELD-1", "ZP-2026-0002"))
+    assert response.status_code == 302
+    assert Case.objects.get().provider == care_provider
+
+
+@pytest.mark.parametrize("name", ["+Zorg", "-Zorg", "@Zorg", "\tZorg", "\rZorg"])
+def test_template_csv_quotes_every_formula_start(name):
+    body = case_rules.template_csv([Provider(name=name)])
+    _, example = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert example[COLUMNS.index("provider")] == "'" + name
+
+
 def test_template_reuploads_cleanly_after_editing_the_example_row(worker_client, care_provider):
     template = worker_client.get(reverse("feedback:case_template")).content.decode("utf-8-sig")
     edited = template.replace("VOORBEELD-1", "ZP-2026-0001")
@@ -578,6 +632,28 @@ def test_months_in_the_future_are_reported(worker_client, care_provider):
         (2, "end_month", "Deze maand ligt in de toekomst.")
     ]
     assert not Case.objects.exists()
+
+
+def test_an_end_month_past_the_retention_period_is_reported(settings, worker_client, care_provider):
+    settings.SURVEY_RETENTION_MONTHS = 24
+    rows = [
+        csv_row(care_provider, start_month=month(30), end_month=month(24)),
+        csv_row(care_provider, start_month=month(30), end_month=month(25)),
+    ]
+    assert report(upload(worker_client, csv_text(rows))) == [
+        (3, "end_month", TOO_OLD.format(month=month(24)))
+    ]
+    assert not Case.objects.exists(), "all or nothing"
+
+
+def test_the_retention_message_follows_the_setting(settings, care_provider):
+    settings.SURVEY_RETENTION_MONTHS = 1
+    row = csv_row(care_provider, start_month=month(5), end_month=month(2))
+    _, result = check_csv(csv_file(csv_text([row])), [care_provider])
+    ((_, column, message),) = [(e.row, e.column, e.message) for e in result.errors]
+    assert column == "end_month"
+    assert "We bewaren gegevens 1 maand." in message
+    assert month(1) in message
 
 
 def test_an_end_before_the_start_is_reported(worker_client, care_provider):

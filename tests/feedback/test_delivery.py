@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import logging
 import re
+import smtplib
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -265,6 +267,31 @@ def test_a_mail_that_fails_leaves_the_invitation_unsent(make_case, mailoutbox, m
     assert find_open_invitation(issued.code, now=NOW) is not None
 
 
+def test_a_failed_mail_is_logged_without_the_address_or_the_error_text(
+    make_case, mailoutbox, monkeypatch, caplog
+):
+    case = make_case(age_band=AgeBand.AGE_18_22, channel=Channel.EMAIL)
+    (issued,) = issue_invitations(case, {Respondent.YOUTH: "geheim.adres@example.org"}, now=NOW)
+
+    def refuse(self, fail_silently=False):
+        raise smtplib.SMTPRecipientsRefused(
+            {"geheim.adres@example.org": (550, b"5.1.1 <geheim.adres@example.org> unknown")}
+        )
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", refuse)
+    with caplog.at_level(logging.DEBUG):
+        assert delivery.send_invitation_emails([issued], base_url=BASE, now=NOW) == 0
+
+    (record,) = [r for r in caplog.records if r.name == "feedback.delivery"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is None and record.exc_text is None, "no traceback: it has the text"
+    message = record.getMessage()
+    assert str(issued.invitation.pk) in message
+    assert "SMTPRecipientsRefused" in message
+    assert "geheim" not in caplog.text and "unknown" not in caplog.text
+    assert "@" not in caplog.text
+
+
 def test_send_invitations_picks_up_unsent_mail_with_a_new_code(make_case, mailoutbox):
     case = make_case(age_band=AgeBand.AGE_18_22, channel=Channel.EMAIL)
     (stuck,) = issue_invitations(case, {Respondent.YOUTH: "jij@example.org"})
@@ -393,3 +420,61 @@ def test_the_sms_export_renews_codes_and_forgets_numbers_after_the_reminder(
 
     again = client.post(reverse("feedback:invitations_sms"), {"provider": provider.pk})
     assert again.status_code == 302, "nothing is exported twice"
+
+
+# --- CSV cells ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("https://evil.example")', '\'=HYPERLINK("https://evil.example")'),
+        ("+31612345678", "'+31612345678"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Zorgpartner Noord", "Zorgpartner Noord"),
+        ("0612345678", "0612345678"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (None, ""),
+        (12, "12"),
+    ],
+)
+def test_safe_csv_cell_neutralises_what_a_spreadsheet_would_run(value, cell):
+    assert delivery.safe_csv_cell(value) == cell
+
+
+@pytest.mark.parametrize(
+    ("phone", "cell"),
+    [
+        ("+31612345678", "+31612345678"),
+        ("+316123456789", "'+316123456789"),
+        ("+31612345678\n", "'+31612345678\n"),
+        ("+1-555-0100", "'+1-555-0100"),
+        ("=1+2", "'=1+2"),
+        ("0612345678", "0612345678"),
+    ],
+)
+def test_only_checked_dutch_mobiles_may_start_with_a_plus(phone, cell):
+    assert delivery.safe_phone_cell(phone) == cell
+
+
+def test_the_sms_export_neutralises_cells_but_keeps_dutch_mobiles_usable(make_case):
+    numbers = ["+31612345678", '=HYPERLINK("x")', "+4915112345678", "@cmd"]
+    for number in numbers:
+        issue_invitations(
+            make_case(age_band=AgeBand.AGE_0_3, channel=Channel.SMS),
+            {Respondent.PARENT: number},
+            now=NOW,
+        )
+
+    content = delivery.export_sms(Invitation.objects.all(), BASE, NOW)
+
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert rows[0] == ["phone", "message"]
+    phones = sorted(phone for phone, _ in rows[1:])
+    assert phones == sorted(["+31612345678", '\'=HYPERLINK("x")', "'+4915112345678", "'@cmd"])
+    for _, message in rows[1:]:
+        assert message and message[0] not in "=+-@\t\r"

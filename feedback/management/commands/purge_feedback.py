@@ -1,7 +1,9 @@
 """Delete case metadata and raw answers past their retention, keeping only the totals."""
 
+import datetime
+
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,7 +11,7 @@ from feedback.retention import purge
 
 
 class Command(BaseCommand):
-    """`manage.py purge_feedback [--dry-run]`: safe to run daily; all or nothing."""
+    """`manage.py purge_feedback [--dry-run] [--now YYYY-MM-DD]`: safe daily; all or nothing."""
 
     help = (
         "Delete cases and raw survey answers older than SURVEY_RETENTION_MONTHS "
@@ -20,10 +22,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="show what would happen, change nothing"
         )
+        parser.add_argument(
+            "--now", type=parse_day, help="run as on this day, YYYY-MM-DD (for tests)"
+        )
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            report = purge(timezone.now())
+            report = purge(options.get("now") or timezone.now())
             if options["dry_run"]:
                 transaction.set_rollback(True)
         prefix = "Would delete" if options["dry_run"] else "Deleted"
@@ -40,3 +45,12 @@ class Command(BaseCommand):
         )
         if not report.changed:
             self.stdout.write("Nothing was past its retention.")
+
+
+def parse_day(text: str) -> datetime.datetime:
+    """YYYY-MM-DD as the start of that day in the site's time zone."""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--now takes a day as YYYY-MM-DD, not {text!r}.") from None
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))

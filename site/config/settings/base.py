@@ -238,3 +238,9 @@ SURVEY_CODE_KEY = env_str("SURVEY_CODE_KEY")
 SURVEY_CODE_VALID_DAYS = env_int("SURVEY_CODE_VALID_DAYS", 30)
 SURVEY_REMINDER_AFTER_DAYS = env_int("SURVEY_REMINDER_AFTER_DAYS", 10)
 SURVEY_RETENTION_MONTHS = env_int("SURVEY_RETENTION_MONTHS", 24)
+# Submitted answers are written together, this many at a time (or after SURVEY_RELEASE_MAX_HOURS),
+# so that nothing in the database ties an answer to the moment its code was used.
+SURVEY_RELEASE_BATCH = env_int("SURVEY_RELEASE_BATCH", 10)
+SURVEY_RELEASE_MAX_HOURS = env_int("SURVEY_RELEASE_MAX_HOURS", 24)
+# A survey session ends when the browser closes, or after this many idle minutes.
+SURVEY_IDLE_MINUTES = env_int("SURVEY_IDLE_MINUTES", 30)

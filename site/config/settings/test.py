@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"jeugdstem-test-{os.getpid()}.sqlite3")
     }
+
+# Tests release each submitted answer at once; the batching has its own test.
+SURVEY_RELEASE_BATCH = 1
