@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from feedback.synthetic import seed_synthetic_feedback
 from home.content import ContentError
 from home.seed import seed
+from youth_panel.demo import seed_demo_poll
 
 
 class Command(BaseCommand):
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             self.stdout.write("Nothing to do: the demo content is up to date.")
         # Synthetic closed cases and answers, so the survey and learning loop have data to show.
         self.stdout.write(str(seed_synthetic_feedback()))
+        # A live poll that the demo staff member can start at once.
+        self.stdout.write(seed_demo_poll())
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo staff login (Wagtail admin at /beheer/):\n"
