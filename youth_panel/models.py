@@ -63,6 +63,8 @@ class PollSession(ClusterableModel):
         verbose_name=_("gespreksleiders"),
         help_text=_("Zij mogen deze sessie bedienen."),
     )
+    # Goes up with every committed change (votes, host actions): clients spot gaps with it.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

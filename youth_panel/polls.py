@@ -305,6 +305,7 @@ def control(session: PollSession, action: str) -> PollSession:
             session.results_visible = {"show": True, "hide": False}.get(
                 action, session.results_visible
             )
+        session.version += 1
         session.save()
     return session
 
