@@ -65,3 +65,70 @@ def test_a_purge_in_one_process_reaches_the_others(two_servers):
 
     pagecache.purge()
     assert "x-cache" not in _get(f"{second.url}/visie/")[1]
+
+
+MAKE_POLL = """
+from django.core import signing
+from youth_panel.consumers import PARTICIPANT_COOKIE, PARTICIPANT_SALT
+from youth_panel.models import PollQuestion, PollSession
+from youth_panel.polls import control
+defaults = {"title": "Twee servers"}
+session, _ = PollSession.objects.get_or_create(join_code="DUO234", defaults=defaults)
+if not session.questions.exists():
+    PollQuestion.objects.create(session=session, sort_order=0, text="Ja?", kind="yes_no")
+session = control(session, "start")
+signer = signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_SALT)
+print(session.current_question_id, signer.sign("telefoon-1"))
+"""
+
+
+async def test_a_vote_on_one_server_reaches_a_phone_on_the_other(two_servers):
+    import subprocess
+    import sys
+    import uuid
+
+    from tests.plugins.appserver import ROOT
+
+    output = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MAKE_POLL],
+        cwd=ROOT,
+        env=two_servers[0].env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    question, cookie = int(output[-2]), output[-1]
+    first, second = two_servers
+
+    async def connect(server, with_cookie: bool):
+        headers = {"Cookie": f"deelnemer={cookie}"} if with_cookie else {}
+        socket = await websockets.connect(
+            f"ws://127.0.0.1:{server.port}/ws/p/DUO234/",
+            origin=server.url.replace("127.0.0.1", "localhost"),
+            additional_headers=headers,
+        )
+        state = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        return socket, state
+
+    voter, _ = await connect(first, True)
+    watcher, before = await connect(second, False)
+    try:
+        await voter.send(
+            json.dumps(
+                {"type": "vote", "vote_id": str(uuid.uuid4()), "question": question, "answer": 0}
+            )
+        )
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            frame = json.loads(
+                await asyncio.wait_for(
+                    watcher.recv(), max(deadline - asyncio.get_running_loop().time(), 0.1)
+                )
+            )
+            if frame.get("type") == "state" and frame["participants"] >= 1:
+                break
+        assert frame["version"] > before["version"]
+    finally:
+        await voter.close()
+        await watcher.close()
