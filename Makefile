@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages clean
+.PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages bench-polls clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,10 +50,13 @@ messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
-bench: bench-pages
+bench: bench-pages bench-polls
 
 bench-pages: install
 	$(BIN)/python bench/pages.py
+
+bench-polls: install
+	$(BIN)/python bench/polls.py
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache
