@@ -106,6 +106,9 @@ class PollConsumer(AsyncWebsocketConsumer):
                 "no_participant", gettext("Open eerst de pagina van de peiling opnieuw."), vote_id
             )
             return
+        # The hub restarts if its task ended; this socket is always among its sockets.
+        self.hub = live.hub_for(self.session.pk)
+        self.hub.sockets.add(self)
         self.hub.pending.append(
             live.PendingVote(self, self.participant, vote_id, question_id, message.get("answer"))
         )

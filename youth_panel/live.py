@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from django.utils.translation import gettext
 from youth_panel import polls
 from youth_panel.models import PollQuestion, PollSession
 
+logger = logging.getLogger(__name__)
 TICK = 0.05
 # Marks this process's own cross-process messages, which it ignores.
 ORIGIN = uuid.uuid4().hex
@@ -182,9 +184,29 @@ class SessionHub:
             await asyncio.sleep(TICK)
             if self.pending:
                 batch, self.pending = self.pending, []
-                replies, changed = await sync_to_async(_commit, thread_sensitive=False)(
-                    self.session_id, batch
-                )
+                try:
+                    replies, changed = await sync_to_async(_commit, thread_sensitive=False)(
+                        self.session_id, batch
+                    )
+                except Exception:
+                    # One broken batch must not stop the poll: the phones may send again.
+                    logger.exception(
+                        "poll %s: a batch of %s votes failed", self.session_id, len(batch)
+                    )
+                    message = gettext("Je stem is niet opgeslagen. Probeer het nog een keer.")
+                    replies = [
+                        (
+                            vote,
+                            {
+                                "type": "error",
+                                "vote_id": vote.vote_id,
+                                "code": "retry",
+                                "message": message,
+                            },
+                        )
+                        for vote in batch
+                    ]
+                    changed = False
                 for vote, reply in replies:
                     await _safe_send(vote.socket, json.dumps(reply))
                 if changed:

@@ -101,7 +101,7 @@ def is_blocked(word: str) -> bool:
 def _index(value, count: int) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise VoteError("unknown_option", _("Dit antwoord bestaat niet.")) from None
     if not 0 <= number < count:
         raise VoteError("unknown_option", _("Dit antwoord bestaat niet."))

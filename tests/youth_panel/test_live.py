@@ -250,3 +250,21 @@ async def test_votes_from_many_phones_are_grouped_into_few_commits(poll):
     finally:
         for phone, _ in phones:
             await phone.disconnect()
+
+
+async def test_a_malformed_number_is_refused_and_the_poll_carries_on(poll):
+    phone, state = await _connect(_participant_cookie("p1"))
+    other, _ = await _connect(_participant_cookie("p2"))
+    try:
+        question = state["question"]["id"]
+        vote_id = uuid.uuid4()
+        raw = f'{{"type": "vote", "vote_id": "{vote_id}", "question": {question}, "answer": Infinity}}'
+        await phone.send_to(text_data=raw)
+        assert (await _until(phone, lambda m: m["type"] == "error"))["code"] == "unknown_option"
+        await other.send_json_to(
+            {"type": "vote", "vote_id": str(uuid.uuid4()), "question": question, "answer": 1}
+        )
+        assert (await _until(other, lambda m: m["type"] == "ack"))["type"] == "ack"
+    finally:
+        await phone.disconnect()
+        await other.disconnect()
