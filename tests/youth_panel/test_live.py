@@ -258,7 +258,10 @@ async def test_a_malformed_number_is_refused_and_the_poll_carries_on(poll):
     try:
         question = state["question"]["id"]
         vote_id = uuid.uuid4()
-        raw = f'{{"type": "vote", "vote_id": "{vote_id}", "question": {question}, "answer": Infinity}}'
+        raw = (
+            f'{{"type": "vote", "vote_id": "{vote_id}", '
+            f'"question": {question}, "answer": Infinity}}'
+        )
         await phone.send_to(text_data=raw)
         assert (await _until(phone, lambda m: m["type"] == "error"))["code"] == "unknown_option"
         await other.send_json_to(
