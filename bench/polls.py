@@ -101,8 +101,8 @@ STATE_PREFIX = '{"type": "state"'  # json.dumps of the server's state dict start
 
 MAKE_SESSIONS = """
 import json, os
-from django.core import signing
-from youth_panel.consumers import PARTICIPANT_COOKIE, PARTICIPANT_SALT
+from django.http import HttpResponse
+from youth_panel.views import PARTICIPANT_COOKIE, PARTICIPANT_SALT
 from youth_panel.models import PollQuestion, PollSession
 from youth_panel.polls import control
 out = {"sessions": {}}
@@ -114,9 +114,13 @@ for key in os.environ["BENCH_SESSIONS"].split(","):
     session = control(session, "start")
     session = control(session, "show")
     out["sessions"][key] = {"id": session.pk, "code": session.join_code, "question": question.pk}
-signer = signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_SALT)
 count = int(os.environ["BENCH_PHONES"])
-out["cookies"] = [signer.sign(f"bench-{i:05d}") for i in range(count)]
+response = HttpResponse()
+cookies = []
+for i in range(count):
+    response.set_signed_cookie(PARTICIPANT_COOKIE, f"{i:032x}", salt=PARTICIPANT_SALT)
+    cookies.append(response.cookies[PARTICIPANT_COOKIE].value)
+out["cookies"] = cookies
 print("BENCH-JSON " + json.dumps(out))
 """
 

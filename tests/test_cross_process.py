@@ -68,8 +68,8 @@ def test_a_purge_in_one_process_reaches_the_others(two_servers):
 
 
 MAKE_POLL = """
-from django.core import signing
-from youth_panel.consumers import PARTICIPANT_COOKIE, PARTICIPANT_SALT
+from django.http import HttpResponse
+from youth_panel.views import PARTICIPANT_COOKIE, PARTICIPANT_SALT
 from youth_panel.models import PollQuestion, PollSession
 from youth_panel.polls import control
 defaults = {"title": "Twee servers"}
@@ -77,8 +77,9 @@ session, _ = PollSession.objects.get_or_create(join_code="DUO234", defaults=defa
 if not session.questions.exists():
     PollQuestion.objects.create(session=session, sort_order=0, text="Ja?", kind="yes_no")
 session = control(session, "start")
-signer = signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_SALT)
-print(session.current_question_id, signer.sign("telefoon-1"))
+response = HttpResponse()
+response.set_signed_cookie(PARTICIPANT_COOKIE, "0" * 31 + "1", salt=PARTICIPANT_SALT)
+print(session.current_question_id, response.cookies[PARTICIPANT_COOKIE].value)
 """
 
 

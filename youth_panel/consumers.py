@@ -8,30 +8,16 @@ import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.core import signing
 from django.utils.translation import gettext
 
 from youth_panel import live, polls
 from youth_panel.models import PollSession
 from youth_panel.rules import can_host
+from youth_panel.views import PARTICIPANT_COOKIE, participant_from_cookie
 
 MAX_MESSAGE_BYTES = 64 * 1024
-PARTICIPANT_COOKIE = "deelnemer"
-PARTICIPANT_SALT = "youth_panel.participant"
 RATE_PER_SECOND = 5.0
 RATE_BURST = 20.0
-
-
-def participant_from_cookie(raw: str | None) -> str | None:
-    """The participant id the phone page put in a signed cookie, if it is genuine."""
-    if not raw:
-        return None
-    try:
-        return signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_SALT).unsign(
-            raw, max_age=24 * 3600
-        )
-    except signing.BadSignature:
-        return None
 
 
 class PollConsumer(AsyncWebsocketConsumer):

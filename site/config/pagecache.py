@@ -37,6 +37,7 @@ _SKIP_PREFIXES = (
     "/beheer/",
     "/account/",
     "/m/",
+    "/p/",
     "/feedback/",
     "/static/",
     "/media/",

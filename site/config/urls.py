@@ -16,6 +16,7 @@ urlpatterns = [
     path("zoeken/", home_views.search, name="search"),
     path("gezond/", home_views.health, name="health"),
     path("m/", include("feedback.urls_survey")),
+    path("p/", include("youth_panel.urls")),
     path("feedback/", include("feedback.urls")),
 ]
 

@@ -7,21 +7,25 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.test import Client
 
 from config.asgi import application
-from youth_panel.consumers import PARTICIPANT_COOKIE, PARTICIPANT_SALT
 from youth_panel.models import PollQuestion, PollSession, Vote
 from youth_panel.polls import control
+from youth_panel.views import PARTICIPANT_COOKIE, PARTICIPANT_SALT
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 Kind = PollQuestion.Kind
 
 
 def _participant_cookie(participant: str) -> str:
-    signer = signing.get_cookie_signer(salt=PARTICIPANT_COOKIE + PARTICIPANT_SALT)
-    return f"{PARTICIPANT_COOKIE}={signer.sign(participant)}"
+    """The cookie exactly as the phone page sets it (HttpResponse.set_signed_cookie)."""
+    from django.http import HttpResponse
+
+    response = HttpResponse()
+    participant_id = uuid.uuid5(uuid.NAMESPACE_URL, participant).hex  # ids are uuid4-style hex
+    response.set_signed_cookie(PARTICIPANT_COOKIE, participant_id, salt=PARTICIPANT_SALT)
+    return f"{PARTICIPANT_COOKIE}={response.cookies[PARTICIPANT_COOKIE].value}"
 
 
 @pytest.fixture
