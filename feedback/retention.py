@@ -69,17 +69,15 @@ class PurgeReport:
 def _submit_drafts(invitations) -> int:
     """Submit the saved answers behind these invitations; return how many were submitted.
 
-    Goes through feedback.survey.submit (whichever version is there), then releases the queued
-    answers when that version queues them, so no answer waits behind an invitation that goes.
+    Goes through feedback.survey.submit, then releases the queued answers, so no answer waits
+    behind an invitation that goes.
     """
     submitted = 0
     for invitation in invitations:
         # submit() burns the code and clears the contact; it does not look at the expiry.
         if survey.submit(invitation):
             submitted += 1
-    release_answers = getattr(survey, "release_answers", None)
-    if release_answers is not None:
-        release_answers()
+    survey.release_answers()
     return submitted
 
 
