@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.youth_panel.conftest import make_running_poll
 from youth_panel.models import PollQuestion, PollSession, Vote, Word
 from youth_panel.polls import ACTIONS, control
 from youth_panel.views import PARTICIPANT_COOKIE, participant_from_cookie
@@ -25,26 +26,12 @@ PHONE = f"/p/{CODE}/"
 @pytest.fixture
 def session(db):
     """A running session with one question of each kind; single choice is current."""
-    poll = PollSession.objects.create(title="Jeugdpanel avond", join_code=CODE)
-    for order, (kind, options) in enumerate(
-        [
-            (Kind.SINGLE, "=SUM(A1)\nBus\nFiets"),
-            (Kind.MULTIPLE, "Sport\nMuziek\nGamen\nLezen"),
-            (Kind.SCALE, ""),
-            (Kind.WORDS, ""),
-            (Kind.RANKING, "Eerste\nTweede\nDerde"),
-            (Kind.YES_NO, ""),
-        ]
-    ):
-        PollQuestion.objects.create(
-            session=poll,
-            sort_order=order,
-            text=f"Vraag {order + 1}",
-            kind=kind,
-            options_text=options,
-            max_choices=2,
-        )
-    return control(poll, "start")
+    options = {
+        Kind.SINGLE: "=SUM(A1)\nBus\nFiets",
+        Kind.MULTIPLE: "Sport\nMuziek\nGamen\nLezen",
+        Kind.RANKING: "Eerste\nTweede\nDerde",
+    }
+    return make_running_poll("Jeugdpanel avond", options, join_code=CODE, first_number=1)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
+from tests.youth_panel.conftest import make_running_poll
 from youth_panel.demo import DEMO_CODE, seed_demo_poll
 from youth_panel.models import JOIN_ALPHABET, PollQuestion, PollSession, Vote, Word, new_join_code
 from youth_panel.polls import VoteError, cast_vote, clean_answer, control, is_blocked, tally
@@ -19,26 +20,12 @@ Kind = PollQuestion.Kind
 @pytest.fixture
 def session(db):
     """A running session whose current question is single choice A/B/C."""
-    poll = PollSession.objects.create(title="Testpeiling")
-    for order, (kind, options) in enumerate(
-        [
-            (Kind.SINGLE, "A\nB\nC"),
-            (Kind.MULTIPLE, "A\nB\nC\nD"),
-            (Kind.SCALE, ""),
-            (Kind.WORDS, ""),
-            (Kind.RANKING, "Eerste\nTweede\nDerde"),
-            (Kind.YES_NO, ""),
-        ]
-    ):
-        PollQuestion.objects.create(
-            session=poll,
-            sort_order=order,
-            text=f"Vraag {order}",
-            kind=kind,
-            options_text=options,
-            max_choices=2,
-        )
-    return control(poll, "start")
+    options = {
+        Kind.SINGLE: "A\nB\nC",
+        Kind.MULTIPLE: "A\nB\nC\nD",
+        Kind.RANKING: "Eerste\nTweede\nDerde",
+    }
+    return make_running_poll("Testpeiling", options)
 
 
 def _question(session, kind):
