@@ -138,3 +138,11 @@ def test_language_switch_refuses_foreign_redirects(seeded, client):
 
 def test_health_endpoint_reports_database_and_cache(db, client):
     assert client.get("/gezond/").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_a_forbidden_page_is_explained_in_the_site_look(seeded, client, participant):
+    client.force_login(participant)
+    response = client.get("/feedback/casussen/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Je mag deze pagina niet zien" in html and 'class="site-header"' in html
