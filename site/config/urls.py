@@ -18,6 +18,7 @@ urlpatterns = [
     path("m/", include("feedback.urls_survey")),
     path("p/", include("youth_panel.urls")),
     path("feedback/", include("feedback.urls")),
+    path("inspraak-acties/", include("consultations.urls")),
 ]
 
 if settings.DEBUG:

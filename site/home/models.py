@@ -127,7 +127,12 @@ class HomePage(CacheablePage):
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["home.VisionPage", "home.UpdateIndexPage", "home.StandardPage"]
+    subpage_types = [
+        "home.VisionPage",
+        "home.UpdateIndexPage",
+        "home.StandardPage",
+        "consultations.ConsultationIndexPage",
+    ]
     max_count = 1
 
     class Meta:

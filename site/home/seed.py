@@ -404,8 +404,10 @@ def _seed_staff(report: SeedReport) -> tuple[str, str]:
             "choose_document",
         ],
     )
-    if set(editors.permissions.all()) != set(wanted):
-        editors.permissions.set(wanted)
+    # Only add: other apps (consultations) give this group rights of their own.
+    missing = set(wanted) - set(editors.permissions.all())
+    if missing:
+        editors.permissions.add(*missing)
     home = _home_page()
     from wagtail.models import GroupPagePermission
 

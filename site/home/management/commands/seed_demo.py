@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from consultations.demo import seed_demo_consultation
 from feedback.synthetic import seed_synthetic_feedback
 from home.content import ContentError
 from home.seed import seed
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         self.stdout.write(str(seed_synthetic_feedback()))
         # A live poll that the demo staff member can start at once.
         self.stdout.write(seed_demo_poll())
+        # An open consultation on the draft vision with the comments of the seed's Bijlage 2.
+        self.stdout.write(seed_demo_consultation())
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo staff login (Wagtail admin at /beheer/):\n"

@@ -1,0 +1,245 @@
+"""Public consultation views: the page's comment forms, placing and flagging a comment, and
+asking to comment for an organisation. Every post answers with a 303 redirect or the form
+again, with the text kept."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consultations import rules
+from consultations.comments import Target, TokenTaken, find_target, flag_comment, place_comment
+from consultations.forms import CommentForm, MembershipRequestForm
+from consultations.models import Comment, ConsultationPage, Flag, Membership
+from consultations.phases import Phase
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _when(moment) -> str:
+    return formats.date_format(moment, "j F Y, H:i") if moment else ""
+
+
+def closed_message(consultation: ConsultationPage) -> str:
+    """Why commenting is not possible in the current phase, in plain words."""
+    if consultation.phase == Phase.ANNOUNCED:
+        return _("Reageren kan nog niet. Dat kan vanaf %(date)s.") % {
+            "date": _when(consultation.opens_at)
+        }
+    return _("Reageren kan niet meer. De inspraak is gesloten sinds %(date)s.") % {
+        "date": _when(consultation.closes_at)
+    }
+
+
+def _comment_form(request, target: Target, organisations, **kwargs) -> CommentForm:
+    return CommentForm(prefix=target.key, organisations=organisations, **kwargs)
+
+
+def consultation_context(request: HttpRequest, consultation: ConsultationPage) -> dict:
+    """What the consultation page shows this reader: text, comments, forms, flags."""
+    user = request.user
+    version = consultation.current_version()
+    organisations = rules.confirmed_organisations(user)
+    may_comment = rules.may_comment(user, consultation)
+    open_now = consultation.allows("comment")
+    comments = list(
+        rules.visible_comments(user, consultation).select_related(
+            "organisation", "version", "chapter", "paragraph__chapter"
+        )
+    )
+    flagged: set[int] = set()
+    if user.is_authenticated:
+        flagged = set(
+            Flag.objects.filter(user=user, comment__consultation=consultation).values_list(
+                "comment_id", flat=True
+            )
+        )
+    by_paragraph: dict[int, list[Comment]] = defaultdict(list)
+    by_chapter: dict[int, list[Comment]] = defaultdict(list)
+    older: list[Comment] = []
+    for comment in comments:
+        if version is None or comment.version_id != version.pk:
+            older.append(comment)
+        elif comment.paragraph_id:
+            by_paragraph[comment.paragraph_id].append(comment)
+        else:
+            by_chapter[comment.chapter_id].append(comment)
+
+    def form_for(target: Target) -> CommentForm | None:
+        if not (may_comment and open_now):
+            return None
+        return _comment_form(request, target, organisations)
+
+    chapters = []
+    if version is not None:
+        for chapter in version.chapters.prefetch_related("paragraphs"):
+            paragraphs = [
+                {
+                    "paragraph": paragraph,
+                    "target": Target(chapter, paragraph),
+                    "comments": by_paragraph.get(paragraph.pk, []),
+                    "form": form_for(Target(chapter, paragraph)),
+                }
+                for paragraph in chapter.paragraphs.all()
+            ]
+            chapters.append(
+                {
+                    "chapter": chapter,
+                    "target": Target(chapter),
+                    "comments": by_chapter.get(chapter.pk, []),
+                    "form": form_for(Target(chapter)),
+                    "paragraphs": paragraphs,
+                }
+            )
+    older_groups: dict[int, dict] = {}
+    for comment in older:
+        group = older_groups.setdefault(
+            comment.version_id, {"version": comment.version, "comments": []}
+        )
+        group["comments"].append(comment)
+    return {
+        "version": version,
+        "chapters": chapters,
+        "older_versions": sorted(older_groups.values(), key=lambda g: g["version"].number),
+        "comment_count": len(comments),
+        "may_comment": may_comment,
+        "comments_open": open_now,
+        "closed_message": "" if open_now else closed_message(consultation),
+        "flagged": flagged,
+    }
+
+
+@require_POST
+def comment(request: HttpRequest, page_id: int) -> HttpResponse:
+    """Place a comment; on any problem show the form again with the text kept."""
+    consultation = get_object_or_404(ConsultationPage.objects.live(), pk=page_id)
+    target = find_target(consultation, request.POST.get("target", ""))
+    if target is None:
+        raise Http404
+    organisations = rules.confirmed_organisations(request.user)
+    problem = ""
+    status = 200
+    if not request.user.is_authenticated:
+        problem, status = _("Je bent niet (meer) ingelogd. Log eerst in."), 403
+    elif not rules.may_comment(request.user, consultation):
+        problem, status = (
+            _("Je kunt hier alleen reageren als je lid bent van een organisatie."),
+            403,
+        )
+    elif not consultation.allows("comment"):
+        problem = closed_message(consultation)
+
+    fresh_token = False
+    if not problem:
+        form = _comment_form(request, target, organisations, data=request.POST)
+        if form.is_valid():
+            try:
+                placed, created = place_comment(
+                    user=request.user,
+                    consultation=consultation,
+                    target=target,
+                    organisation=form.cleaned_data["organisation"],
+                    text=form.cleaned_data["text"],
+                    visibility=form.cleaned_data["visibility"],
+                    token=form.cleaned_data["token"],
+                )
+            except TokenTaken:
+                problem = _("Dit formulier was al gebruikt. Verstuur je reactie nog een keer.")
+                fresh_token = True
+            else:
+                messages.success(request, _placed_message(placed, created))
+                return _see_other(f"{consultation.url}#reactie-{placed.pk}")
+        else:
+            return render(
+                request,
+                "consultations/comment_form.html",
+                {"page": consultation, "target": target, "form": form},
+            )
+    # Not placed: keep everything the writer typed, and the same token for a retry.
+    sent = _comment_form(request, target, organisations, data=request.POST)
+    initial = {name: sent[name].value() for name in ("text", "organisation", "visibility")}
+    if not fresh_token and sent["token"].value():
+        initial["token"] = sent["token"].value()
+    form = _comment_form(request, target, organisations, initial=initial)
+    return render(
+        request,
+        "consultations/comment_form.html",
+        {
+            "page": consultation,
+            "target": target,
+            "form": form,
+            "problem": problem,
+            "login_url": f"{reverse('account_login')}?{urlencode({'next': consultation.url})}",
+        },
+        status=status,
+    )
+
+
+def _placed_message(comment: Comment, created: bool) -> str:
+    if not created:
+        return _("Je reactie was al opgeslagen.")
+    if comment.status == Comment.Status.PENDING:
+        return _(
+            "Dank je wel. Je reactie is opgeslagen. Een moderator kijkt er eerst naar. "
+            "Daarna is hij te zien."
+        )
+    return _("Dank je wel. Je reactie is opgeslagen.")
+
+
+@require_POST
+def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    """Flag a public comment, once per reader."""
+    comment = get_object_or_404(Comment.objects.public().select_related("consultation"), pk=pk)
+    consultation = comment.consultation
+    if not consultation.live:
+        raise Http404
+    back = f"{consultation.url}#reactie-{comment.pk}"
+    if not request.user.is_authenticated:
+        return redirect_to_login(consultation.url)
+    if flag_comment(request.user, comment):
+        messages.success(request, _("Dank je wel. Een moderator kijkt naar deze reactie."))
+    else:
+        messages.info(request, _("Je had deze reactie al gemeld."))
+    return _see_other(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisations(request: HttpRequest) -> HttpResponse:
+    """The organisations a user comments for, and a form to ask for another one."""
+    form = MembershipRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _membership, created = Membership.objects.get_or_create(
+            user=request.user, organisation=form.cleaned_data["organisation"]
+        )
+        if created:
+            messages.success(
+                request,
+                _(
+                    "Je aanvraag is verstuurd. De gemeente kijkt of je bij deze organisatie "
+                    "werkt. Daarna kun je reageren."
+                ),
+            )
+        else:
+            messages.info(request, _("Je had deze organisatie al aangevraagd."))
+        return _see_other(reverse("consultations:organisations"))
+    memberships = Membership.objects.filter(user=request.user).select_related("organisation")
+    return render(
+        request,
+        "consultations/organisations.html",
+        {"form": form, "memberships": memberships},
+    )
