@@ -17,6 +17,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import path as subpage
 from wagtail.fields import RichTextField
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
@@ -87,8 +89,12 @@ class ConsultationPageQuerySet(PageQuerySet):
 ConsultationPageManager = PageManager.from_queryset(ConsultationPageQuerySet)
 
 
-class ConsultationPage(CacheablePage):
-    """One consultation round: what it is about, who is asked, its phases and its draft text."""
+class ConsultationPage(RoutablePageMixin, CacheablePage):
+    """One consultation round: what it is about, who is asked, its phases and its draft text.
+
+    Sub-pages (consultations.views): the response report at nota/, the versions at versies/
+    and the participation trail at verloop/.
+    """
 
     class Audience(models.TextChoices):
         """Who is asked."""
@@ -235,6 +241,41 @@ class ConsultationPage(CacheablePage):
         """Skip the page cache when the phase changes soon."""
         self.page_cache = not _changes_soon([self.opens_at, self.closes_at, self.answered_at])
         return super().serve(request, *args, **kwargs)
+
+    def subpage_url(self, name: str, *args) -> str:
+        """The URL of one of this page's sub-pages, such as "report"."""
+        base = self.url or "/"
+        if not base.endswith("/"):
+            base += "/"
+        return base + self.reverse_subpage(name, args=args).lstrip("/")
+
+    @subpage("nota/", name="report")
+    def report_page(self, request):
+        """The response report (nota van beantwoording)."""
+        from consultations.views import report
+
+        return report(request, self)
+
+    @subpage("versies/", name="versions")
+    def versions_page(self, request):
+        """What changed in the newest version."""
+        from consultations.views import versions
+
+        return versions(request, self)
+
+    @subpage("versies/<int:old>-<int:new>/", name="compare")
+    def compare_page(self, request, old: int, new: int):
+        """What changed between two versions."""
+        from consultations.views import versions
+
+        return versions(request, self, old, new)
+
+    @subpage("verloop/", name="trail")
+    def trail_page(self, request):
+        """The participation trail: rounds, who took part, what came in, what was done."""
+        from consultations.views import trail
+
+        return trail(request, self)
 
 
 class DraftVersion(models.Model):

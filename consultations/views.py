@@ -1,6 +1,9 @@
 """Public consultation views: the page's comment forms, placing and flagging a comment, and
 asking to comment for an organisation. Every post answers with a 303 redirect or the form
-again, with the text kept."""
+again, with the text kept.
+
+The consultation page's sub-pages (report, versions, trail) are routed by the page itself
+(ConsultationPage.report_page and friends) and rendered here."""
 
 from __future__ import annotations
 
@@ -9,19 +12,24 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.pagecache import mark_request_cacheable
 from consultations import rules
+from consultations import versions as draft_versions
 from consultations.comments import Target, TokenTaken, find_target, flag_comment, place_comment
 from consultations.forms import CommentForm, MembershipRequestForm
-from consultations.models import Comment, ConsultationPage, Flag, Membership
+from consultations.models import Comment, ConsultationPage, DraftVersion, Flag, Membership
 from consultations.phases import Phase
+from consultations.report import participation_trail, response_report
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -84,6 +92,14 @@ def consultation_context(request: HttpRequest, consultation: ConsultationPage) -
             return None
         return _comment_form(request, target, organisations)
 
+    # "Gewijzigd sinds versie N": each paragraph compared with the version before this one.
+    previous = None
+    changes: dict[str, str] = {}
+    if version is not None and version.number > 1:
+        previous = consultation.versions.filter(number__lt=version.number).order_by("-number")
+        previous = previous.first()
+        changes = draft_versions.paragraph_status(previous, version)
+
     chapters = []
     if version is not None:
         for chapter in version.chapters.prefetch_related("paragraphs"):
@@ -93,6 +109,7 @@ def consultation_context(request: HttpRequest, consultation: ConsultationPage) -
                     "target": Target(chapter, paragraph),
                     "comments": by_paragraph.get(paragraph.pk, []),
                     "form": form_for(Target(chapter, paragraph)),
+                    "change": changes.get(paragraph.label, draft_versions.SAME),
                 }
                 for paragraph in chapter.paragraphs.all()
             ]
@@ -111,7 +128,24 @@ def consultation_context(request: HttpRequest, consultation: ConsultationPage) -
             comment.version_id, {"version": comment.version, "comments": []}
         )
         group["comments"].append(comment)
+    # What became of the paragraph an older comment is about: same, changed or removed.
+    for group in older_groups.values():
+        group["compare_url"] = ""
+        if version is not None and group["version"].number < version.number:
+            statuses = draft_versions.label_status(group["version"], version)
+            group["compare_url"] = consultation.subpage_url(
+                "compare", group["version"].number, version.number
+            )
+            for comment in group["comments"]:
+                comment.now_status = (
+                    statuses.get(comment.paragraph.label, "") if comment.paragraph_id else ""
+                )
     return {
+        **subpage_links(consultation),
+        "previous_version": previous,
+        "compare_url": (
+            consultation.subpage_url("compare", previous.number, version.number) if previous else ""
+        ),
         "version": version,
         "chapters": chapters,
         "older_versions": sorted(older_groups.values(), key=lambda g: g["version"].number),
@@ -242,4 +276,118 @@ def organisations(request: HttpRequest) -> HttpResponse:
         request,
         "consultations/organisations.html",
         {"form": form, "memberships": memberships},
+    )
+
+
+def subpage_links(consultation: ConsultationPage) -> dict:
+    """The URLs of the consultation page and its sub-pages, for links between them."""
+    return {
+        "report_url": consultation.subpage_url("report"),
+        "versions_url": consultation.subpage_url("versions"),
+        "trail_url": consultation.subpage_url("trail"),
+    }
+
+
+def _subpage(
+    request: HttpRequest, consultation: ConsultationPage, template: str, context: dict
+) -> TemplateResponse:
+    """Render a sub-page of the consultation; it is the same for every reader, so cacheable.
+
+    ConsultationPage.serve decided whether the page cache may keep it (not when the phase
+    changes soon); RoutablePageMixin calls the sub-page view without CacheablePage.serve.
+    """
+    if consultation.page_cache and not consultation.get_view_restrictions().exists():
+        mark_request_cacheable(request)
+    links = subpage_links(consultation)
+    # Printed pages show the address of each link, so those must be complete.
+    full_links = {
+        name.replace("_url", "_full_url"): request.build_absolute_uri(url)
+        for name, url in links.items()
+    }
+    return TemplateResponse(
+        request,
+        template,
+        {
+            "page": consultation,
+            "self": consultation,
+            "page_full_url": request.build_absolute_uri(consultation.url or "/"),
+            **links,
+            **full_links,
+            **context,
+        },
+    )
+
+
+def report(request: HttpRequest, consultation: ConsultationPage) -> TemplateResponse:
+    """The response report: every published comment with its answer, grouped by chapter."""
+    return _subpage(
+        request, consultation, "consultations/report.html", response_report(consultation)
+    )
+
+
+def versions(
+    request: HttpRequest,
+    consultation: ConsultationPage,
+    old: int | None = None,
+    new: int | None = None,
+) -> TemplateResponse:
+    """What changed between two versions of the draft: the newest and the one before it,
+    or the two the URL names."""
+    all_versions = list(consultation.versions.order_by("number"))
+    by_number = {version.number: version for version in all_versions}
+    if new is None:
+        new_version = all_versions[-1] if all_versions else None
+        old_version = all_versions[-2] if len(all_versions) > 1 else None
+    else:
+        new_version, old_version = by_number.get(new), by_number.get(old)
+        if new_version is None or old_version is None or old >= new:
+            raise Http404
+    chapters = []
+    if old_version is not None and new_version is not None:
+        chapters = draft_versions.compare_versions(old_version, new_version)
+        _count_old_comments(old_version, chapters)
+    return _subpage(
+        request,
+        consultation,
+        "consultations/versions.html",
+        {
+            "versions": [
+                {
+                    "version": version,
+                    "compare_url": (
+                        consultation.subpage_url("compare", previous.number, version.number)
+                        if previous
+                        else ""
+                    ),
+                    "shown": version == new_version and old_version == previous,
+                }
+                for previous, version in zip([None, *all_versions], all_versions, strict=False)
+            ],
+            "old_version": old_version,
+            "new_version": new_version,
+            "is_current": new_version is not None and new_version == all_versions[-1],
+            "chapters": chapters,
+            "changed_chapters": [c for c in chapters if c.status != draft_versions.SAME],
+        },
+    )
+
+
+def _count_old_comments(version: DraftVersion, chapters: list) -> None:
+    """Note on each changed or removed paragraph how many public comments its old text had."""
+    counts = {
+        (row["paragraph__chapter__number"], row["paragraph__number"]): row["count"]
+        for row in Comment.objects.public()
+        .filter(version=version, paragraph__isnull=False)
+        .values("paragraph__chapter__number", "paragraph__number")
+        .annotate(count=Count("pk"))
+    }
+    for chapter in chapters:
+        for paragraph in chapter.paragraphs:
+            paragraph.comment_count = counts.get((chapter.number, paragraph.number), 0)
+
+
+def trail(request: HttpRequest, consultation: ConsultationPage) -> TemplateResponse:
+    """The participation trail, in the style of the vision's Bijlage 2."""
+    return _subpage(
+        request, consultation, "consultations/trail.html", participation_trail(consultation)
     )
