@@ -6,8 +6,16 @@ Every scenario gets a freshly started server on 127.0.0.1 and a free port:
 * ``a``: the ceiling, a bare ``websockets`` server inside this file that does the same job
   (count votes, ack, broadcast a coalesced tally at most every 150 ms to every socket);
 * ``b``: Jeugdstem's live poll (uvicorn, SQLite, in-memory channel layer);
+* ``c``: the naive variant, one ``group_send`` per vote (``bench/naive_poll.py``, not product
+  code), N capped at 300;
 * ``d``: Jeugdstem on Redis (channels-redis pub/sub), with ``--redis`` and when
-  ``redis-server`` is installed; the script starts its own Redis on a free port.
+  ``redis-server`` is installed; the script starts its own Redis on a free port;
+* ``e``: ``--rate`` votes/s (500) over WebSocket for ``--sustained-seconds`` (30), every phone
+  voting again and again;
+* ``f``: ``--http-rate`` votes/s (300) as form posts to the phone page (the HTTP fallback).
+
+Jeugdstem servers run with ``bench/bench_settings.py`` (the dev settings without the per-IP
+limits, since every simulated phone comes from 127.0.0.1).
 
 Per scenario it connects N phones plus one screen socket, then sends ``--votes`` votes from
 different random phones spread over ``--storm-seconds``, and measures connect time, ack
@@ -63,6 +71,7 @@ ROOT = harness.ROOT
 VENV_BIN = harness.VENV_BIN
 RESULTS_DIR = harness.RESULTS_DIR
 HOST = harness.HOST
+BENCH_DIR = Path(__file__).resolve().parent
 ORIGIN = "http://localhost"  # in ALLOWED_HOSTS, so AllowedHostsOriginValidator lets it in
 
 # Bounds.
@@ -91,6 +100,15 @@ TARGET_LAST_VOTE_MS = 300.0
 TARGET_VS_CEILING = 2.0
 TARGET_KB_PER_PHONE = 40.0
 TARGET_REDIS_VS_MEMORY = 1.3
+TARGET_NAIVE_WORSE = 20.0  # (c) at least this many times worse than (b)
+NAIVE_MAX_PHONES = 300  # (c) is capped: its cost grows with phones x votes
+TARGET_WS_RATE = 500.0  # votes/s, sustained over SUSTAINED_S, scenario (e)
+TARGET_WS_ACK_P95_MS = 150.0
+TARGET_HTTP_RATE = 300.0  # votes/s over the HTTP fallback, scenario (f)
+SUSTAINED_S = 30.0
+HTTP_CONNECTIONS = 64  # keep-alive connections of the HTTP load generator
+HTTP_TIMEOUT_S = 10.0
+CSRF_SECRET = "benchbenchbenchbenchbenchbench12"  # 32 letters and digits, as Django makes them
 CLIENT_BOUND_SHARE = 0.9  # of one core
 
 # uvicorn runs on uvloop when it is installed (--loop auto); the ceiling does the same, so that
@@ -143,6 +161,32 @@ print("BENCH-JSON " + json.dumps({
     "acked_in_db": len(acked & found),
     "acked_missing": len(acked - found),
     "rows_not_acked": len(found - acked),
+}))
+"""
+
+CHECK_EXPECTED = """
+import json, os
+from youth_panel import polls
+from youth_panel.models import PollQuestion, Vote
+with open(os.environ["BENCH_EXPECTED"]) as f:
+    given = json.load(f)
+last, allowed = given["last"], given["allowed"]
+question = PollQuestion.objects.get(pk=int(os.environ["BENCH_QUESTION"]))
+stored = {
+    participant: str(vote_id)
+    for participant, vote_id in Vote.objects.filter(question=question).values_list(
+        "participant", "vote_id"
+    )
+}
+tally = polls.tally(question)
+print("BENCH-JSON " + json.dumps({
+    "rows": len(stored),
+    "participants_acked": len(last),
+    "acked_missing": sum(p not in stored for p in last),
+    "rows_not_acked": sum(v not in allowed.get(p, ()) for p, v in stored.items()),
+    "not_last_acked": sum(p in stored and stored[p] != v for p, v in last.items()),
+    "tally_total": tally["total"],
+    "tally_sum": sum(o["count"] for o in tally["options"]),
 }))
 """
 
@@ -315,10 +359,19 @@ def wait_for_ready_line(
 
 @contextmanager
 def jeugdstem_server(
-    database_url: str, workers: int, workdir: Path, name: str, redis_url: str | None
+    database_url: str,
+    workers: int,
+    workdir: Path,
+    name: str,
+    redis_url: str | None,
+    app: str = "config.asgi:application",
 ) -> Iterator[Server]:
-    """uvicorn serving config.asgi:application in its own process group; always stopped."""
-    env = harness.base_env(database_url)
+    """uvicorn serving app (Jeugdstem by default) in its own process group; always stopped.
+
+    The servers run with bench/bench_settings.py: the dev settings without the per-IP limits,
+    since every simulated phone comes from 127.0.0.1.
+    """
+    env = bench_env(database_url)
     if redis_url:
         env["REDIS_URL"] = redis_url
     port = harness.free_port()
@@ -327,7 +380,7 @@ def jeugdstem_server(
         str(VENV_BIN / "uvicorn"),
         "--app-dir",
         "site",
-        "config.asgi:application",
+        app,
         "--host",
         HOST,
         "--port",
@@ -347,6 +400,14 @@ def jeugdstem_server(
         yield Server(name, process, port, log)
     finally:
         harness.stop_server(process)
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    """harness.base_env() with bench/ on the path and bench_settings as the settings."""
+    env = harness.base_env(database_url)
+    env["PYTHONPATH"] = os.pathsep.join([str(BENCH_DIR), env["PYTHONPATH"]])
+    env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    return env
 
 
 @contextmanager
@@ -540,7 +601,7 @@ async def serve_ceiling(port: int) -> None:
 class Client:
     """One socket: a phone (with a participant cookie) or the screen."""
 
-    __slots__ = ("ws", "frames", "max_total", "ready", "closed", "task")
+    __slots__ = ("ws", "frames", "max_total", "ready", "closed", "task", "index")
 
     def __init__(self) -> None:
         self.ws: ClientConnection | None = None
@@ -549,6 +610,7 @@ class Client:
         self.ready: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.closed = False
         self.task: asyncio.Task[None] | None = None
+        self.index = -1  # which cookie (participant) a phone has; -1 for the screen
 
 
 class Load:
@@ -733,6 +795,45 @@ def screen_figures(
         s.last_vote_every_screen_ms = max(0.0, every[final] - acks[-1]) * 1000
 
 
+async def connect_phones(load: Load, cookies: list[str], s: Scenario, pgid: int) -> list[Client]:
+    """Connect s.phones phones (CONNECT_CONCURRENCY handshakes at a time); fill in the figures."""
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    phones: list[Client] = []
+    kinds: Counter[str] = Counter()
+
+    async def one(index: int, cookie: str) -> None:
+        async with gate:
+            try:
+                client = await load.open(cookie)
+            except Exception as exc:  # counted, not fatal: that is what is measured
+                kinds[type(exc).__name__] += 1
+            else:
+                client.index = index
+                phones.append(client)
+
+    started, cpu0, server0 = time.perf_counter(), time.process_time(), group_cpu_s(pgid)
+    tasks = [asyncio.ensure_future(one(i, cookie)) for i, cookie in enumerate(cookies[: s.phones])]
+    _, pending = await asyncio.wait(tasks, timeout=CONNECT_LIMIT_S)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    kinds["not connected in time"] += len(pending)
+    if phones:
+        s.connect_s = max(phone.ready.result() for phone in phones) - started
+    wall = time.perf_counter() - started
+    s.connect_client_cpu_share = (time.process_time() - cpu0) / wall if wall else None
+    s.connected = len(phones)
+    if phones:
+        s.connect_server_cpu_ms_per_phone = (group_cpu_s(pgid) - server0) / len(phones) * 1000
+    s.connect_errors = s.phones - len(phones)
+    s.connect_error_kinds = {k: v for k, v in kinds.items() if v}
+    await asyncio.sleep(IDLE_SETTLE_S)
+    s.rss_after_kb = group_rss_kb(pgid)
+    if phones and s.rss_before_kb is not None:
+        s.kb_per_idle_phone = (s.rss_after_kb - s.rss_before_kb) / len(phones)
+    return phones
+
+
 async def drive(
     url: str,
     cookies: list[str],
@@ -757,38 +858,8 @@ async def drive(
         s.rss_before_kb = group_rss_kb(pgid)
 
         # 1. N phones connect, at most CONNECT_CONCURRENCY handshakes at a time.
-        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        phones: list[Client] = []
-        kinds: Counter[str] = Counter()
-
-        async def one(cookie: str) -> None:
-            async with gate:
-                try:
-                    phones.append(await load.open(cookie))
-                except Exception as exc:  # counted, not fatal: that is what is measured
-                    kinds[type(exc).__name__] += 1
-
-        started, cpu0, server0 = time.perf_counter(), time.process_time(), group_cpu_s(pgid)
-        tasks = [asyncio.ensure_future(one(cookie)) for cookie in cookies[: s.phones]]
-        _, pending = await asyncio.wait(tasks, timeout=CONNECT_LIMIT_S)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        kinds["not connected in time"] += len(pending)
+        phones = await connect_phones(load, cookies, s, pgid)
         clients.extend(phones)
-        if phones:
-            s.connect_s = max(phone.ready.result() for phone in phones) - started
-        wall = time.perf_counter() - started
-        s.connect_client_cpu_share = (time.process_time() - cpu0) / wall if wall else None
-        s.connected = len(phones)
-        if phones:
-            s.connect_server_cpu_ms_per_phone = (group_cpu_s(pgid) - server0) / len(phones) * 1000
-        s.connect_errors = s.phones - len(phones)
-        s.connect_error_kinds = {k: v for k, v in kinds.items() if v}
-        await asyncio.sleep(IDLE_SETTLE_S)
-        s.rss_after_kb = group_rss_kb(pgid)
-        if phones:
-            s.kb_per_idle_phone = (s.rss_after_kb - s.rss_before_kb) / len(phones)
 
         # 2. The storm: one vote from each of `votes` different random phones, evenly spread.
         voters = rng.sample(phones, min(s.votes, len(phones)))
@@ -898,6 +969,284 @@ async def drive(
         await asyncio.gather(*load.readers, return_exceptions=True)
 
 
+def votes_per_participant(
+    order: list[str], acked: set[str], answered: set[str], sent_by: dict[str, int]
+) -> dict[str, Any]:
+    """What the database may hold per participant, for check_expected().
+
+    "last": the last acked vote in send order (what must be stored when a phone's votes do not
+    overlap); "allowed": every acked vote plus every vote that got no answer at all (a timeout:
+    it may have been stored after the bench gave up on it). Errors never count.
+    """
+    last: dict[str, str] = {}
+    allowed: dict[str, list[str]] = {}
+    for vote_id in order:  # in send order
+        participant = f"{sent_by[vote_id]:032x}"
+        if vote_id in acked:
+            last[participant] = str(uuid.UUID(vote_id))
+        if vote_id in acked or vote_id not in answered:
+            allowed.setdefault(participant, []).append(str(uuid.UUID(vote_id)))
+    return {"last": last, "allowed": allowed}
+
+
+async def drive_sustained(
+    url: str,
+    cookies: list[str],
+    question: int,
+    args: argparse.Namespace,
+    pgid: int,
+    s: Scenario,
+    expected: dict[str, Any],
+) -> None:
+    """N phones, then `rate` votes a second for `seconds`: every phone votes again and again.
+
+    Each vote changes the phone's answer, so the server replaces votes as it would in a hall
+    where people change their mind. expected gets participant -> last acked vote id.
+    """
+    load = Load(url)
+    rng = random.Random(args.seed + 1)
+    clients: list[Client] = []
+    try:
+        screen = await load.open(None, screen=True)
+        clients.append(screen)
+        await asyncio.sleep(0.5)
+        s.rss_before_kb = group_rss_kb(pgid)
+        phones = await connect_phones(load, cookies, s, pgid)
+        clients.extend(phones)
+        if not phones:
+            return
+        order = phones[:]
+        rng.shuffle(order)
+        interval = 1 / args.rate
+        sent_by: dict[str, int] = {}
+        senders: set[asyncio.Task[None]] = set()
+
+        async def send(client: Client, text: str) -> None:
+            with suppress(ConnectionClosed):
+                assert client.ws is not None
+                await client.ws.send(text)
+
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        load.recording = True
+        t0, cpu0, server0 = time.perf_counter(), time.process_time(), group_cpu_s(pgid)
+        for i in range(s.votes):
+            delay = t0 + i * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            client = order[i % len(order)]
+            vote_id = str(uuid.uuid4())
+            answer = (client.index + i // len(order)) % 3  # a different answer each round
+            text = json.dumps(
+                {"type": "vote", "vote_id": vote_id, "question": question, "answer": answer}
+            )
+            load.sent[vote_id] = time.perf_counter()
+            sent_by[vote_id] = client.index
+            task = asyncio.get_running_loop().create_task(send(client, text))
+            senders.add(task)
+            task.add_done_callback(senders.discard)
+        s.send_span_s = time.perf_counter() - t0
+        s.votes_sent = len(load.sent)
+        limit = time.perf_counter() + DRAIN_LIMIT_S
+        while len(load.answered) < len(load.sent) and time.perf_counter() < limit:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.0)  # the last state frame
+        t_end = time.perf_counter()
+        load.recording = False
+        gc.enable()
+        s.storm_wall_s = t_end - t0
+        s.client_cpu_s = time.process_time() - cpu0
+        s.server_cpu_s = group_cpu_s(pgid) - server0
+        s.client_cpu_share = s.client_cpu_s / s.storm_wall_s
+        s.server_cpu_share = s.server_cpu_s / s.storm_wall_s
+        s.client_bound = s.client_cpu_share > CLIENT_BOUND_SHARE
+        s.votes_acked = len(load.acked)
+        s.vote_errors = dict(load.vote_errors)
+        s.votes_unanswered = len(load.sent) - len(load.answered)
+        s.ack_ms = percentiles([(load.acked[v] - load.sent[v]) * 1000 for v in load.acked])
+        if load.ack_times:
+            # First ack to last ack, plus one send interval: exactly `rate` when it keeps up.
+            span = load.ack_times[-1] - load.ack_times[0] + interval
+            s.votes_per_s = len(load.ack_times) / span
+        s.fanout_ms = percentiles(load.lags_ms)
+        s.frames_delivered = load.frames_delivered
+        s.broadcasts_seen = len(load.versions_seen)
+        if s.frames_delivered:
+            s.server_cpu_us_per_frame = s.server_cpu_s / s.frames_delivered * 1e6
+        s.final_total_on_screen = screen.max_total
+        expected.update(
+            votes_per_participant(list(load.sent), set(load.acked), load.answered, sent_by)
+        )
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        for client in clients:
+            if client.ws is not None:
+                client.ws.transport.abort()
+        for task in load.readers:
+            task.cancel()
+        await asyncio.gather(*load.readers, return_exceptions=True)
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection to the server (enough of the protocol for a vote)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, cookie: str, body: str) -> int:
+        """POST a form; return the status code (the body is read and dropped)."""
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        assert self.reader is not None
+        data = body.encode()
+        self.writer.write(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: localhost\r\n"
+                f"Cookie: deelnemer={cookie}; csrftoken={CSRF_SECRET}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            + data
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+        }
+        if "content-length" in headers:
+            await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            while True:
+                size = int((await self.reader.readline()).strip() or b"0", 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        if headers.get("connection", "").lower() == "close":
+            self.writer.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.transport.abort()
+
+
+async def drive_http(
+    port: int,
+    code: str,
+    cookies: list[str],
+    question: int,
+    args: argparse.Namespace,
+    pgid: int,
+    s: Scenario,
+    expected: dict[str, Any],
+) -> None:
+    """`rate` form posts a second for `seconds` to the phone page, as phones without a socket.
+
+    Open loop: each post has its time slot; when every connection is busy it waits, and the
+    wait counts in its latency. A 303 is the acknowledgement; phones take turns, so one phone's
+    posts are seconds apart and its last 303 is what must be stored.
+    """
+    free: asyncio.Queue[HttpConnection] = asyncio.Queue()
+    connections = [HttpConnection(port) for _ in range(HTTP_CONNECTIONS)]
+    for connection in connections:
+        free.put_nowait(connection)
+    phones = min(s.phones, len(cookies))
+    sent: dict[str, float] = {}
+    done: dict[str, float] = {}
+    statuses: Counter[str] = Counter()
+    sent_by: dict[str, int] = {}
+    answered: set[str] = set()
+    path = f"/p/{code}/"
+
+    async def post(vote_id: str, phone: int, answer: int, slot: float) -> None:
+        connection = await free.get()
+        body = (
+            f"csrfmiddlewaretoken={CSRF_SECRET}&question={question}"
+            f"&answer={answer}&vote_id={vote_id}"
+        )
+        try:
+            status = await asyncio.wait_for(
+                connection.post(path, cookies[phone], body), HTTP_TIMEOUT_S
+            )
+        except Exception as exc:
+            connection.close()
+            connection.writer = None
+            statuses[type(exc).__name__] += 1
+        else:
+            statuses[str(status)] += 1
+            answered.add(vote_id)
+            if status == 303:
+                done[vote_id] = time.perf_counter()
+        finally:
+            free.put_nowait(connection)
+        sent[vote_id] = slot
+
+    tasks: set[asyncio.Task[None]] = set()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    t0, cpu0, server0 = time.perf_counter(), time.process_time(), group_cpu_s(pgid)
+    try:
+        interval = 1 / args.http_rate
+        for i in range(s.votes):
+            slot = t0 + i * interval
+            delay = slot - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            phone = i % phones
+            vote_id = uuid.uuid4().hex
+            sent_by[vote_id] = phone
+            task = asyncio.get_running_loop().create_task(
+                post(vote_id, phone, (phone + i // phones) % 3, slot)
+            )
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        s.send_span_s = time.perf_counter() - t0
+        if tasks:
+            await asyncio.wait(tasks, timeout=DRAIN_LIMIT_S + HTTP_TIMEOUT_S)
+        t_end = time.perf_counter()
+        s.storm_wall_s = t_end - t0
+        s.client_cpu_s = time.process_time() - cpu0
+        s.server_cpu_s = group_cpu_s(pgid) - server0
+        s.client_cpu_share = s.client_cpu_s / s.storm_wall_s
+        s.server_cpu_share = s.server_cpu_s / s.storm_wall_s
+        s.client_bound = s.client_cpu_share > CLIENT_BOUND_SHARE
+        s.votes_sent = len(sent_by)
+        s.votes_acked = len(done)
+        s.vote_errors = {k: v for k, v in statuses.items() if k != "303"}
+        s.votes_unanswered = len(sent_by) - sum(statuses.values())
+        s.ack_ms = percentiles([(done[v] - sent[v]) * 1000 for v in done])
+        if done:
+            span = max(done.values()) - min(done.values()) + interval
+            s.votes_per_s = len(done) / span
+        expected.update(votes_per_participant(list(sent_by), set(done), answered, sent_by))
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        for task in tasks:
+            task.cancel()
+        for connection in connections:
+            connection.close()
+
+
+def run_loop(coroutine_factory: Callable[[], Any], args: argparse.Namespace, s: Scenario) -> None:
+    """Run a driver in a fresh event loop, bounded in time."""
+
+    async def bounded() -> None:
+        try:
+            await asyncio.wait_for(coroutine_factory(), SCENARIO_LIMIT_S + 15)
+        except TimeoutError:
+            s.notes.append(f"stopped after {SCENARIO_LIMIT_S + 15:.0f} s")
+
+    with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+        runner.run(bounded())
+
+
 def run_load(
     url: str, cookies: list[str], question: int, args: argparse.Namespace, pgid: int, s: Scenario
 ) -> list[str]:
@@ -969,6 +1318,31 @@ def check_votes(
     )
 
 
+def check_expected(
+    database_url: str, question: int, expected: dict[str, Any], workdir: Path, s: Scenario
+) -> None:
+    """After a sustained run: every participant with an ack has a row, each row is an acked vote.
+
+    A row may also be a vote that got no answer (a timeout); none may be a refused one. The
+    tally must count each row once.
+    """
+    env = harness.base_env(database_url)
+    path = workdir / f"expected-{s.key}.json"
+    path.write_text(json.dumps(expected))
+    env.update(BENCH_EXPECTED=str(path), BENCH_QUESTION=str(question))
+    s.db = db = manage_shell(CHECK_EXPECTED, env, workdir / "setup.log")
+    s.integrity_ok = (
+        db["acked_missing"] == 0
+        and db["rows_not_acked"] == 0
+        and db["rows"] == db["tally_total"] == db["tally_sum"]
+    )
+    if db["not_last_acked"]:
+        s.notes.append(
+            f"{db['not_last_acked']} participants hold an acked vote other than their last "
+            "acked one: their votes overlapped in time (answers slower than their turn)"
+        )
+
+
 def run_scenario(
     s: Scenario,
     server_cm: Any,
@@ -1008,7 +1382,7 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> bool:
     """Set up and run every scenario; return False when a server failed to start."""
     ok = True
     redis_binary = shutil.which("redis-server")
-    keys = ["b"] + (["d"] if args.redis and redis_binary else [])
+    keys = ["b", "c", "e", "f"] + (["d"] if args.redis and redis_binary else [])
     print("Preparing a throwaway database ...", flush=True)
     database_url, made = prepare(workdir, args.phones, keys)
     cookies: list[str] = made["cookies"]
@@ -1055,7 +1429,24 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> bool:
     except BenchError as exc:
         failed(s, exc)
 
-    # (c), the naive per-vote group_send variant, is not built yet.
+    # (c) The naive variant: one group_send per vote (bench/naive_poll.py), N capped.
+    info = made["sessions"]["c"]
+    s = scenario(
+        "c",
+        "naive: one group_send per vote",
+        f"uvicorn --workers {args.workers}, SQLite, InMemoryChannelLayer, bench/naive_poll.py",
+    )
+    s.phones, s.votes = min(args.phones, NAIVE_MAX_PHONES), min(args.votes, NAIVE_MAX_PHONES)
+    try:
+        server_cm = jeugdstem_server(
+            database_url, args.workers, workdir, "c", None, app="naive_poll:application"
+        )
+        path = f"/ws/p/{info['code']}/"
+        acked = run_scenario(s, server_cm, path, cookies, info["question"], args)
+        if s.ran:
+            check_votes(database_url, info["question"], acked, workdir, s)
+    except BenchError as exc:
+        failed(s, exc)
 
     # (d) Jeugdstem on Redis.
     s = scenario(
@@ -1082,6 +1473,65 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> bool:
             failed(s, exc)
         finally:
             args.redis_pgid = None
+
+    # (e) Sustained votes over WebSocket: every phone votes again and again.
+    info = made["sessions"]["e"]
+    s = scenario(
+        "e",
+        f"sustained {args.rate:g} votes/s over WebSocket",
+        f"uvicorn --workers {args.workers}, SQLite, InMemoryChannelLayer",
+    )
+    s.votes, s.storm_seconds = round(args.rate * args.sustained_seconds), args.sustained_seconds
+    try:
+        with jeugdstem_server(database_url, args.workers, workdir, "e", None) as server:
+            print(f"Scenario e: {s.name} for {s.storm_seconds:g} s ...", flush=True)
+            url = f"ws://{HOST}:{server.port}/ws/p/{info['code']}/"
+            expected: dict[str, Any] = {}
+            run_loop(
+                lambda: drive_sustained(
+                    url, cookies, info["question"], args, server.pgid, s, expected
+                ),
+                args,
+                s,
+            )
+            s.ran = True
+        check_expected(database_url, info["question"], expected, workdir, s)
+        print(f"  {_fmt(s.votes_per_s)} votes/s, ack p95 {_fmt(s.ack_ms.get('p95'))} ms")
+    except BenchError as exc:
+        failed(s, exc)
+
+    # (f) Sustained votes over the HTTP fallback (the phone page's form post).
+    info = made["sessions"]["f"]
+    s = scenario(
+        "f",
+        f"sustained {args.http_rate:g} votes/s over HTTP",
+        f"uvicorn --workers {args.workers}, SQLite, form posts to /p/<code>/",
+    )
+    s.votes = round(args.http_rate * args.sustained_seconds)
+    s.storm_seconds = args.sustained_seconds
+    try:
+        with jeugdstem_server(database_url, args.workers, workdir, "f", None) as server:
+            print(f"Scenario f: {s.name} for {s.storm_seconds:g} s ...", flush=True)
+            expected = {}
+            run_loop(
+                lambda: drive_http(
+                    server.port,
+                    info["code"],
+                    cookies,
+                    info["question"],
+                    args,
+                    server.pgid,
+                    s,
+                    expected,
+                ),
+                args,
+                s,
+            )
+            s.ran = True
+        check_expected(database_url, info["question"], expected, workdir, s)
+        print(f"  {_fmt(s.votes_per_s)} votes/s, 303 p95 {_fmt(s.ack_ms.get('p95'))} ms")
+    except BenchError as exc:
+        failed(s, exc)
     return ok
 
 
@@ -1145,8 +1595,11 @@ def table(report: Report) -> str:
             f"{sum(s.vote_errors.values())} / {s.votes_unanswered}"
         ),
     )
-    row("votes/s sustained (first send → last ack)", lambda s: _fmt(s.votes_per_s))
-    row("ack latency p50 / p95 / max", lambda s: f"{_trio(s.ack_ms, 1)} ms")
+    row(
+        "votes/s (a-d: first send → last ack; e, f: first → last ack)",
+        lambda s: _fmt(s.votes_per_s),
+    )
+    row("ack latency p50 / p95 / max (f: until the 303)", lambda s: f"{_trio(s.ack_ms, 1)} ms")
     row(
         "ack → screen p50 / p95 / max (screen + sampled phones)",
         lambda s: f"{_trio(s.screen_ms)} ms",
@@ -1279,6 +1732,50 @@ def evaluate(report: Report) -> None:
                 TARGET_VS_CEILING,
                 "from issue 3",
             )
+    c = by_key.get("c")
+    if b and c:
+        ratio = (c.screen_ms.get("p95") or math.nan) / (b.screen_ms.get("p95") or math.nan)
+        check(
+            "(c) / (b) ack → screen p95 (naive is worse by)",
+            None if math.isnan(ratio) else ratio,
+            ">=",
+            TARGET_NAIVE_WORSE,
+            f"(c) at {c.phones} phones, (b) at {b.phones}",
+        )
+        naive_last = c.last_vote_every_screen_ms
+        if c.screens_without_last_vote:
+            naive_last = math.inf  # some screens never showed it within the time limit
+        if b.last_vote_every_screen_ms and naive_last:
+            check(
+                "(c) / (b) last vote on every screen",
+                naive_last / b.last_vote_every_screen_ms,
+                ">=",
+                TARGET_NAIVE_WORSE,
+                f"(c) at {c.phones} phones, (b) at {b.phones}",
+            )
+    e = by_key.get("e")
+    if e:
+        full = e.votes_acked == e.votes_sent and not e.votes_unanswered
+        check(
+            f"(e) votes/s over WebSocket for {e.storm_seconds:g} s, all acked",
+            e.votes_per_s if full else None,
+            ">=",
+            TARGET_WS_RATE,
+            f"{e.votes_acked}/{e.votes_sent} acked, {e.phones} phones",
+        )
+        check("(e) ack p95 (ms)", e.ack_ms.get("p95"), "<=", TARGET_WS_ACK_P95_MS)
+        check("(e) every acked vote stored, none twice", 1.0 if e.integrity_ok else None, ">=", 1)
+    f = by_key.get("f")
+    if f:
+        full = f.votes_acked == f.votes_sent
+        check(
+            f"(f) votes/s over HTTP for {f.storm_seconds:g} s, all 303",
+            f.votes_per_s if full else None,
+            ">=",
+            TARGET_HTTP_RATE,
+            f"{f.votes_acked}/{f.votes_sent} answered 303",
+        )
+        check("(f) every 303 vote stored, none twice", 1.0 if f.integrity_ok else None, ">=", 1)
     if b and d:
         ratio = (d.screen_ms.get("p95") or math.nan) / (b.screen_ms.get("p95") or math.nan)
         check(
@@ -1354,11 +1851,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="asyncio",
         help="event loop of the bench client (asyncio; uvloop lightens the client)",
     )
+    parser.add_argument(
+        "--rate", type=float, default=TARGET_WS_RATE, help="votes/s over WebSocket in (e) (500)"
+    )
+    parser.add_argument(
+        "--http-rate", type=float, default=TARGET_HTTP_RATE, help="votes/s over HTTP in (f) (300)"
+    )
+    parser.add_argument(
+        "--sustained-seconds",
+        type=float,
+        default=SUSTAINED_S,
+        help="how long (e) and (f) keep it up (30; --quick: 5)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
     parser.add_argument("--ceiling-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.phones, args.votes = 200, 200
+        args.sustained_seconds = min(args.sustained_seconds, 5.0)
     if not 1 <= args.phones <= MAX_SOCKETS - 1:
         parser.error(f"--phones must be 1 to {MAX_SOCKETS - 1} (plus one screen socket)")
     if not 1 <= args.votes <= args.phones:
@@ -1368,6 +1878,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         )
     if not 0 < args.storm_seconds <= MAX_STORM_S:
         parser.error(f"--storm-seconds must be above 0 and at most {MAX_STORM_S:g}")
+    if not 0 < args.sustained_seconds <= MAX_STORM_S or args.rate <= 0 or args.http_rate <= 0:
+        parser.error(f"--sustained-seconds must be above 0 and at most {MAX_STORM_S:g}, rates > 0")
     if not 1 <= args.workers <= 8:
         parser.error("--workers must be 1 to 8")
     if args.loop == "uvloop":
@@ -1419,7 +1931,6 @@ def main(argv: list[str] | None = None) -> int:
     load = report.machine["loadavg_1min_at_start"]
     if load > 0.5 * (os.cpu_count() or 1):
         report.notes.append(f"load average was {load:.1f} at the start: figures may be noisy")
-    report.notes.append("scenario (c), the naive per-vote group_send variant, is not built yet")
     status = 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="jeugdstem-polls-") as tmp:

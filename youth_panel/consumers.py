@@ -6,52 +6,121 @@ import json
 import time
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils.translation import gettext
 
-from youth_panel import live, polls
+from youth_panel import counted, live, polls
 from youth_panel.models import PollSession
 from youth_panel.rules import can_host
-from youth_panel.views import PARTICIPANT_COOKIE, participant_from_cookie
 
 MAX_MESSAGE_BYTES = 64 * 1024
 RATE_PER_SECOND = 5.0
 RATE_BURST = 20.0
+DEFAULT_MAX_SOCKETS_PER_IP = 300
+# Close codes (4000-4999 are the application's own).
+CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_TOO_MANY_SOCKETS = 4429
+
+# Open poll sockets per client address in this process.
+_sockets_per_ip: dict[str, int] = {}
+
+
+def max_sockets_per_ip() -> int:
+    """settings.POLL_MAX_SOCKETS_PER_IP (default 300); 0 or less switches the limit off."""
+    return int(getattr(settings, "POLL_MAX_SOCKETS_PER_IP", DEFAULT_MAX_SOCKETS_PER_IP) or 0)
+
+
+def _is_host(user, session_id: int) -> bool:
+    session = PollSession.objects.filter(pk=session_id).first()
+    return session is not None and can_host(user, session)
 
 
 class PollConsumer(AsyncWebsocketConsumer):
-    """`/ws/p/<code>/`: state frames to everyone; votes from phones; control from hosts."""
+    """`/ws/p/<code>/`: state frames to everyone; votes from phones; control from hosts.
 
+    The socket has no channel of its own: the session's hub in this process writes to it
+    directly, and one channel per process and session carries news between processes.
+    """
+
+    # No channel per socket (see above): get_channel_layer(None) gives no layer.
+    channel_layer_alias = None
     is_host = False
+    session_id: int | None = None
+    client_ip: str | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale database connections before every handler, a hop to the sync
+        # thread per message; this consumer only reaches the database through
+        # database_sync_to_async and the hub, which both do that themselves.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        """The socket closed: leave the hub (no groups, no database work)."""
+        await self.disconnect(message.get("code", 1000))
+        raise StopConsumer()
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["code"].upper()
-        self.session = await database_sync_to_async(
-            PollSession.objects.filter(join_code=code).first
-        )()
-        if self.session is None:
-            await self.close(code=4404)
+        session = await live.find_session(code)
+        if session is None:
+            await self.close(code=CLOSE_UNKNOWN_SESSION)
             return
-        cookies = self.scope.get("cookies", {})
-        self.participant = participant_from_cookie(cookies.get(PARTICIPANT_COOKIE))
+        if not self._count_ip():
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.session_id = session_id = session.pk
+        # Live room: the signed cookie; counted mode: a redeemed code or a panel member.
+        self.participant = counted.participant_for_scope(self.scope, session)
         self.user = self.scope.get("user")
-        self.is_host = await database_sync_to_async(can_host)(self.user, self.session)
+        # Only a signed-in user can be a host: phones cost no query here.
+        if getattr(self.user, "is_authenticated", False):
+            self.is_host = await database_sync_to_async(_is_host)(self.user, session_id)
         self.allowance = RATE_BURST
         self.checked_at = time.monotonic()
         await self.accept()
-        self.hub = live.hub_for(self.session.pk)
+        self.hub = live.hub_for(session_id)
         self.hub.sockets.add(self)
         await self.send_snapshot()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "session", None) is not None:
-            live.forget(self.session.pk, self)
+        if self.session_id is not None:
+            live.forget(self.session_id, self)
+        if self.client_ip is not None:
+            left = _sockets_per_ip.get(self.client_ip, 1) - 1
+            if left > 0:
+                _sockets_per_ip[self.client_ip] = left
+            else:
+                _sockets_per_ip.pop(self.client_ip, None)
+            self.client_ip = None
+
+    def _count_ip(self) -> bool:
+        """Count this socket against its client address; False when that one has too many."""
+        limit = max_sockets_per_ip()
+        client = self.scope.get("client")
+        if limit <= 0 or not client:
+            return True
+        ip = str(client[0])
+        if _sockets_per_ip.get(ip, 0) >= limit:
+            return False
+        _sockets_per_ip[ip] = _sockets_per_ip.get(ip, 0) + 1
+        self.client_ip = ip
+        return True
 
     async def send_snapshot(self) -> None:
-        """The whole current state, for a new or resyncing screen."""
-        state = await database_sync_to_async(live.snapshot)(self.session.pk, self.is_host)
-        await self.send(text_data=json.dumps(state))
+        """The whole current state, for a new or resyncing screen (the hub's latest, cached)."""
+        try:
+            text = await self.hub.state(self.is_host)
+        except PollSession.DoesNotExist:
+            await self.close(code=CLOSE_UNKNOWN_SESSION)
+            return
+        await self.send(text_data=text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
@@ -75,6 +144,8 @@ class PollConsumer(AsyncWebsocketConsumer):
         elif kind == "control":
             await self._control(message)
         elif kind == "snapshot":
+            self.hub = live.hub_for(self.session_id)
+            self.hub.sockets.add(self)
             await self.send_snapshot()
         else:
             await self._error("unknown_type", gettext("Dit bericht begrijpen we niet."))
@@ -84,7 +155,7 @@ class PollConsumer(AsyncWebsocketConsumer):
         try:
             uuid.UUID(vote_id)
             question_id = int(message.get("question"))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             await self._error("bad_message", gettext("Dit bericht begrijpen we niet."), vote_id)
             return
         if self.participant is None:
@@ -93,7 +164,7 @@ class PollConsumer(AsyncWebsocketConsumer):
             )
             return
         # The hub restarts if its task ended; this socket is always among its sockets.
-        self.hub = live.hub_for(self.session.pk)
+        self.hub = live.hub_for(self.session_id)
         self.hub.sockets.add(self)
         self.hub.pending.append(
             live.PendingVote(self, self.participant, vote_id, question_id, message.get("answer"))
@@ -101,15 +172,19 @@ class PollConsumer(AsyncWebsocketConsumer):
 
     async def _control(self, message: dict) -> None:
         # Rights are checked on every control message, not only when the socket opened.
-        self.is_host = await database_sync_to_async(can_host)(self.user, self.session)
+        self.is_host = getattr(self.user, "is_authenticated", False) and (
+            await database_sync_to_async(_is_host)(self.user, self.session_id)
+        )
         if not self.is_host:
             await self._error("forbidden", gettext("Alleen de gespreksleider kan dit doen."))
             return
         try:
-            await database_sync_to_async(polls.control)(self.session, str(message.get("action")))
+            await database_sync_to_async(_control)(self.session_id, str(message.get("action")))
         except polls.VoteError as error:
             await self._error(error.code, error.message)
             return
+        self.hub = live.hub_for(self.session_id)
+        self.hub.sockets.add(self)
         self.hub.changed()
 
     async def _error(self, code: str, text: str, vote_id: str | None = None) -> None:
@@ -126,3 +201,7 @@ class PollConsumer(AsyncWebsocketConsumer):
             return False
         self.allowance -= 1
         return True
+
+
+def _control(session_id: int, action: str) -> None:
+    polls.control(PollSession.objects.get(pk=session_id), action)

@@ -149,7 +149,8 @@ def clean_answer(question: PollQuestion, raw) -> int | list:
     return cleaned
 
 
-def _check_open(session: PollSession, question: PollQuestion) -> None:
+def check_open(session: PollSession, question: PollQuestion) -> None:
+    """VoteError unless this question is the current one and voting on it is open."""
     if session.status != PollSession.Status.RUNNING or session.current_question_id != question.pk:
         raise VoteError("not_current", _("Deze vraag is niet meer aan de beurt."))
     if not session.voting_open:
@@ -172,6 +173,14 @@ def _count_words(question: PollQuestion, words: list[str], step: int) -> None:
             )
 
 
+def _replayed(vote_uuid: uuid.UUID, participant: str) -> Vote | None:
+    """The stored vote when this vote id was seen before (a retry); VoteError if not theirs."""
+    existing = Vote.objects.filter(vote_id=vote_uuid).first()
+    if existing is not None and existing.participant != participant:
+        raise VoteError("bad_message", _("Er ging iets mis met je stem. Probeer het nog een keer."))
+    return existing
+
+
 def cast_vote(
     session: PollSession, question: PollQuestion, participant: str, vote_id: uuid.UUID | str, raw
 ) -> tuple[Vote, bool]:
@@ -185,16 +194,16 @@ def cast_vote(
         raise VoteError(
             "bad_message", _("Er ging iets mis met je stem. Probeer het nog een keer.")
         ) from None
-    existing = Vote.objects.filter(vote_id=vote_uuid).first()
+    existing = _replayed(vote_uuid, participant)
     if existing is not None:
-        if existing.participant != participant:
-            raise VoteError(
-                "bad_message", _("Er ging iets mis met je stem. Probeer het nog een keer.")
-            )
         return existing, False
     with transaction.atomic():
         session = PollSession.objects.select_for_update().get(pk=session.pk)
-        _check_open(session, question)
+        # Again under the lock: a copy of this message may have been stored while we waited.
+        existing = _replayed(vote_uuid, participant)
+        if existing is not None:
+            return existing, False
+        check_open(session, question)
         answer = clean_answer(question, raw)
         previous = (
             Vote.objects.select_for_update()

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from config.asgi import application
+from youth_panel import live
 from youth_panel.models import PollQuestion, PollSession, Vote
 from youth_panel.polls import control
 from youth_panel.views import PARTICIPANT_COOKIE, PARTICIPANT_SALT
@@ -26,6 +27,17 @@ def _participant_cookie(participant: str) -> str:
     participant_id = uuid.uuid5(uuid.NAMESPACE_URL, participant).hex  # ids are uuid4-style hex
     response.set_signed_cookie(PARTICIPANT_COOKIE, participant_id, salt=PARTICIPANT_SALT)
     return f"{PARTICIPANT_COOKIE}={response.cookies[PARTICIPANT_COOKIE].value}"
+
+
+@pytest.fixture(autouse=True)
+async def hubs_stop():
+    """After each test, wait until the session hubs have stopped: a hub closes its thread's
+    database connection then, so none outlives the test database (PostgreSQL pass)."""
+    yield
+    tasks = [hub.task for hub in list(live._hubs.values()) if hub.task and not hub.task.done()]
+    if tasks:
+        await asyncio.wait(tasks, timeout=2)
+    live._hubs.clear()
 
 
 @pytest.fixture
