@@ -1,5 +1,6 @@
 """Wagtail admin wiring for live polls: staff create sessions with their questions."""
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -9,20 +10,26 @@ from youth_panel.models import PollSession
 
 
 class PollSessionViewSet(ModelViewSet):
-    """Peilingen: a title, ordered questions, who hosts, and whether results are public."""
+    """Peilingen: a title, how votes count, ordered questions, who hosts, public results."""
 
     model = PollSession
     icon = "list-ul"
     menu_label = _("Peilingen")
     add_to_admin_menu = True
     menu_order = 300
-    list_display = ["title", "join_code", "status"]
-    list_filter = ["status"]
+    list_display = ["title", "join_code", "status", "mode"]
+    list_filter = ["status", "mode"]
     search_fields = ["title"]
     panels = [
         FieldPanel("title"),
+        FieldPanel("mode", widget=forms.RadioSelect),
         MultiFieldPanel(
-            [FieldPanel("hosts"), FieldPanel("results_public"), FieldPanel("core_tasks")],
+            [
+                FieldPanel("hosts"),
+                FieldPanel("results_public"),
+                FieldPanel("consultation"),
+                FieldPanel("core_tasks"),
+            ],
             heading=_("Instellingen"),
         ),
         InlinePanel(
