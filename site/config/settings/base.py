@@ -244,3 +244,22 @@ SURVEY_RELEASE_BATCH = env_int("SURVEY_RELEASE_BATCH", 10)
 SURVEY_RELEASE_MAX_HOURS = env_int("SURVEY_RELEASE_MAX_HOURS", 24)
 # A survey session ends when the browser closes, or after this many idle minutes.
 SURVEY_IDLE_MINUTES = env_int("SURVEY_IDLE_MINUTES", 30)
+
+# --- Live poll rate limits ------------------------------------------------------------------
+# Open poll sockets per client IP. A school hall can be 300 phones behind one public IP.
+POLL_MAX_SOCKETS_PER_IP = env_int("POLL_MAX_SOCKETS_PER_IP", 300)
+# Per client IP: {scope: (requests, seconds)}; 0 requests switches a scope off. A whole school
+# class can share one IP, so these fit 300 phones (see youth_panel/ratelimit.py). Behind a
+# proxy, the server must set REMOTE_ADDR from X-Forwarded-For (uvicorn --proxy-headers).
+POLL_RATE_LIMITS = {
+    "votes": (env_int("POLL_RATE_VOTES", 600), 60),
+    "snapshot": (env_int("POLL_RATE_SNAPSHOT", 12000), 60),
+    "code_misses": (env_int("POLL_RATE_CODE_MISSES", 120), 60),
+}
+
+# --- Youth panel (JPRA) ---------------------------------------------------------------------
+# A parent confirms before an under-16 gets invitations: needed where consent is the legal basis
+# (AVG art. 8 and UAVG art. 5: under 16). Switch off where another legal basis applies.
+YOUTH_PANEL_PARENTAL_CONSENT_UNDER_16 = env_bool("YOUTH_PANEL_PARENTAL_CONSENT_UNDER_16", True)
+# The parent's link works this many days; then purge_panel deletes the parent's address.
+YOUTH_PANEL_PARENT_LINK_DAYS = env_int("YOUTH_PANEL_PARENT_LINK_DAYS", 14)
