@@ -580,3 +580,45 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.comment_id}: {self.user_id}"
+
+
+class ArrivalCount(models.Model):
+    """How many visits arrived on one day through one poster channel (a short URL /k/...).
+
+    Only a number per day, target and channel: no cookie, no IP address, nothing about a person.
+    """
+
+    class TargetKind(models.TextChoices):
+        """What the short URL leads to."""
+
+        CONSULTATION = "consultation", _("Inspraak")
+        POLL = "poll", _("Peiling")
+
+    class Channel(models.TextChoices):
+        """Where the poster or link hangs; the value is the tag in the short URL."""
+
+        SCHOOL = "school", _("School")
+        BUS_SHELTER = "bushokje", _("Bushokje")
+        BANNER = "spandoek", _("Spandoek")
+        SOCIAL = "social", _("Social media")
+        CJG = "cjg", _("CJG")
+        OTHER = "anders", _("Anders")
+
+    date = models.DateField(_("datum"))
+    target_kind = models.CharField(_("soort"), max_length=20, choices=TargetKind.choices)
+    target_id = models.PositiveBigIntegerField(_("nummer"))
+    channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
+    count = models.PositiveIntegerField(_("aantal"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "target_kind", "target_id", "channel"],
+                name="one_arrival_count_per_day_target_channel",
+            )
+        ]
+        verbose_name = _("aantal bezoeken via een kanaal")
+        verbose_name_plural = _("aantallen bezoeken via een kanaal")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.target_kind} {self.target_id} {self.channel}: {self.count}"

@@ -67,3 +67,8 @@ def visible_comments(user, consultation: ConsultationPage) -> QuerySet[Comment]:
 def can_flag(user, comment: Comment) -> bool:
     """Anyone signed in may flag a comment they can read publicly."""
     return getattr(user, "is_authenticated", False) and comment.is_public
+
+
+def can_make_posters(user) -> bool:
+    """Staff with access to the Wagtail admin print posters and read the arrival counts."""
+    return getattr(user, "is_authenticated", False) and user.has_perm("wagtailadmin.access_admin")

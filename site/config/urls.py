@@ -17,8 +17,10 @@ urlpatterns = [
     path("gezond/", home_views.health, name="health"),
     path("m/", include("feedback.urls_survey")),
     path("p/", include("youth_panel.urls")),
+    path("jongerenpanel/", include("youth_panel.urls_panel")),
     path("feedback/", include("feedback.urls")),
     path("inspraak-acties/", include("consultations.urls")),
+    path("k/", include("consultations.urls_short")),
 ]
 
 if settings.DEBUG:
