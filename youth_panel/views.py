@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import (
     Http404,
     HttpRequest,
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from feedback.delivery import safe_csv_cell
-from youth_panel import polls, rules
+from youth_panel import counted, live, polls, rules
 from youth_panel.models import PollQuestion, PollSession, Vote
 
 Kind = PollQuestion.Kind
@@ -181,6 +182,8 @@ def snapshot(session: PollSession, *, with_tally: bool) -> dict:
     """Where the session stands, as phones and the presenter screen fetch it."""
     question = _current(session)
     data: dict = {
+        "type": "state",
+        "version": session.version,
         "status": session.status,
         "question": None,
         "voting_open": session.voting_open,
@@ -222,8 +225,17 @@ def _live_texts() -> dict:
         "resultsHidden": gettext("De uitslag komt straks in beeld."),
         "newQuestion": gettext("Nieuwe vraag: {text}"),
         "resultsShown": gettext("De uitslag staat in beeld."),
-        "changed": gettext("Er is iets veranderd op het grote scherm."),
-        "reload": gettext("Laat zien"),
+        "results": gettext("Uitslag"),
+        "sending": gettext("Bezig met versturen…"),
+        "voteIn": gettext("Je stem is binnen."),
+        "voteInTitle": gettext("Je stem is binnen"),
+        "youChose": gettext("Jij koos:"),
+        "youSent": gettext("Jij stuurde:"),
+        "canChange": gettext("Je mag je stem nog veranderen zolang stemmen open is."),
+        "wordsModerated": gettext(
+            "Een woord komt pas op het scherm als iemand het heeft goedgekeurd."
+        ),
+        "changeVote": gettext("Verander mijn stem"),
     }
 
 
@@ -231,6 +243,12 @@ def _qr_svg(url: str) -> SafeString:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage)
     # Safe: the markup comes from the qrcode library; the URL is ours.
     return mark_safe(image.to_string(encoding="unicode"))
+
+
+def _announce(session: PollSession) -> None:
+    """A vote came in over HTTP: count it as a change, so every connected screen refreshes."""
+    PollSession.objects.filter(pk=session.pk).update(version=F("version") + 1)
+    live.announce_change(session.pk)
 
 
 # --- join -----------------------------------------------------------------------------------
@@ -387,22 +405,34 @@ def phone(request: HttpRequest, code: str) -> HttpResponse:
         return _join_page(request, form, status=404)
     if request.method == "GET" and code != session.join_code:
         return redirect("polls:phone", code=session.join_code)
-    participant = participant_id(request)
-    new_participant = participant is None
+    participant = counted.participant_for_request(request, session)
+    counted_mode = session.mode == PollSession.Mode.COUNTED
+    if participant is None and counted_mode and session.status != PollSession.Status.ENDED:
+        # Counted: no account and no code yet, so first the page to type the paper code.
+        response = HttpResponseRedirect(
+            reverse("polls:enter_code", args=[session.join_code]), status=303
+        )
+        add_never_cache_headers(response)
+        return response
+    new_participant = participant is None and not counted_mode
     if participant is None:
-        participant = uuid.uuid4().hex
+        participant = "" if counted_mode else uuid.uuid4().hex
     error, status = None, 200
     if request.method == "POST":
         try:
             question = _posted_question(session, request.POST)
             raw = _raw_answer(question, request.POST)
-            polls.cast_vote(session, question, participant, request.POST.get("vote_id", ""), raw)
+            _, changed = polls.cast_vote(
+                session, question, participant, request.POST.get("vote_id", ""), raw
+            )
         except polls.VoteError as exc:
             error = exc
             if exc.code == "unknown_option" and not request.POST.getlist("answer"):
                 error = polls.VoteError("empty", gettext("Kies eerst een antwoord."))
             status = 409 if exc.code in CONFLICT_ERRORS else 400
         else:
+            if changed:
+                _announce(session)
             # 303: the browser fetches the page again with GET, so a reload does not re-post.
             response = HttpResponseRedirect(
                 reverse("polls:phone", args=[session.join_code]), status=303
@@ -464,6 +494,7 @@ def control(request: HttpRequest, session: PollSession) -> HttpResponse:
         except polls.VoteError as exc:
             messages.error(request, exc.message)
         else:
+            live.announce_change(session.pk)
             messages.success(request, ACTION_DONE[action])
         return HttpResponseRedirect(reverse("polls:control", args=[session.join_code]), status=303)
     question = _current(session)

@@ -5,6 +5,7 @@ Three phones run poll.js; a fourth has JavaScript switched off and votes through
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -62,10 +63,25 @@ def _watch_outside(page) -> list[str]:
     return outside
 
 
+def _watch_votes(page) -> list[dict]:
+    """The vote messages the page sends over its WebSocket."""
+    sent: list[dict] = []
+
+    def on_socket(socket):
+        socket.on(
+            "framesent",
+            lambda payload: sent.append(json.loads(payload)) if '"vote"' in payload else None,
+        )
+
+    page.on("websocket", on_socket)
+    return sent
+
+
 def _join_and_vote(browser, live_site, artifacts, answer: str, name: str | None):
     context = browser.new_context(viewport=PHONE_SIZE, locale="nl-NL", has_touch=True)
     page = context.new_page()
     outside = _watch_outside(page)
+    votes = _watch_votes(page)
     page.goto(f"{live_site.url}/p/")
     if name:
         _check(page, artifacts, f"{name}-meedoen")
@@ -76,11 +92,16 @@ def _join_and_vote(browser, live_site, artifacts, answer: str, name: str | None)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hoe kom je meestal naar school?")
     if name:
         _check(page, artifacts, f"{name}-vraag")
+    # The vote goes over the open socket and the ack shows in place: no page load.
+    expect(page.locator("html[data-poll-live=open]")).to_have_count(1)
+    page.evaluate("window.stayedOnPage = true")
     page.get_by_label(answer).check()
     page.get_by_role("button", name="Stem", exact=True).click()
-    page.wait_for_load_state()
     expect(page.get_by_role("status")).to_contain_text("Je stem is binnen.")
     expect(page.get_by_role("status")).to_contain_text(f"Jij koos: {answer}")
+    assert page.evaluate("window.stayedOnPage") is True
+    assert [vote["type"] for vote in votes] == ["vote"]
+    expect(page.get_by_role("button", name="Verander mijn stem")).to_be_visible()
     if name:
         _check(page, artifacts, f"{name}-gestemd")
     assert outside == []
@@ -133,10 +154,10 @@ def test_phones_join_by_code_vote_and_the_big_screen_shows_the_counts(
         control.wait_for_load_state()
         shown_at = time.monotonic()
         rows = presenter.locator("[data-poll-results] tbody tr")
-        # The screen fetches the state every 2 s; allow one interval plus the fetch.
-        expect(rows.nth(1)).to_contain_text("Fiets", timeout=2500)
+        # The screen gets the change over its socket: well within 2 s.
+        expect(rows.nth(1)).to_contain_text("Fiets", timeout=2000)
         elapsed = time.monotonic() - shown_at
-        assert elapsed < 2.5, f"the presenter took {elapsed:.2f} s"
+        assert elapsed < 2.0, f"the presenter took {elapsed:.2f} s"
         expect(rows.nth(0).locator("td").first).to_have_text("0")
         expect(rows.nth(1).locator("td").first).to_have_text("2")
         expect(rows.nth(1).locator("td").nth(1)).to_have_text("67%")
@@ -162,8 +183,10 @@ def test_phones_join_by_code_vote_and_the_big_screen_shows_the_counts(
         # axe runs as a script, so it cannot run here; the same page is checked below with JS.
         page.screenshot(path=str(artifacts / "peiling-telefoon-zonder-js.png"), full_page=True)
 
-        # A phone with JavaScript has followed to the results on its own.
+        # A phone with JavaScript has followed to the results on its own, without a reload.
         follower = phones[0].pages[0]
+        follower.evaluate("window.followedInPlace = true")
+        presenter.evaluate("window.followedInPlace = true")
         expect(follower.locator(".poll-results caption")).to_have_text("4 stemmen", timeout=4000)
         _check(follower, artifacts, "peiling-telefoon-uitslag")
 
@@ -183,6 +206,13 @@ def test_phones_join_by_code_vote_and_the_big_screen_shows_the_counts(
             "Hoe voel je je vandaag?", timeout=4000
         )
         assert re.search(r"😍", follower.locator("form").inner_text())
+        assert follower.evaluate("window.followedInPlace") is True
+        assert presenter.evaluate("window.followedInPlace") is True
+        # The new question is voted on over the socket too.
+        follower.get_by_label("4. Goed").check()
+        follower.get_by_role("button", name="Stem", exact=True).click()
+        expect(follower.get_by_role("status")).to_contain_text("Jij koos: 4. Goed")
+        assert follower.evaluate("window.followedInPlace") is True
         follower.screenshot(path=str(artifacts / "peiling-telefoon-volgt.png"), full_page=True)
 
         # The end: the screen says so, and the results page lists every question.
