@@ -128,7 +128,7 @@ class PollQuestion(Orderable):
     options_text = models.TextField(
         _("antwoorden"),
         blank=True,
-        help_text=_("Eén antwoord per regel. Voor eén keuze, meer keuzes en volgorde."),
+        help_text=_("Eén antwoord per regel. Voor één keuze, meer keuzes en volgorde."),
     )
     max_choices = models.PositiveSmallIntegerField(
         _("hoeveel keuzes mag je maken"), default=2, help_text=_("Alleen bij meer keuzes.")
