@@ -12,10 +12,12 @@ import threading
 
 import pytest
 import qrcode
+import zxingcpp
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from consultations.models import ArrivalCount
 from consultations.posters import count_arrival, find_poster_target
@@ -227,6 +229,29 @@ def test_the_qr_code_holds_the_short_url_with_the_channel_tag(client, policy_off
     svg = poster_qr(html.decode())
 
     assert qr_cells(svg) == expected_cells(f"http://testserver/k/i{consultation.pk}/cjg")
+
+
+def test_the_qr_code_decodes_to_the_short_url_with_the_channel_tag(
+    client, policy_officer, consultation
+):
+    client.force_login(policy_officer)
+    html = client.get(POSTER_URL, {"doel": f"i{consultation.pk}", "kanaal": "school"}).content
+    cells = qr_cells(poster_qr(html.decode()))
+    # Draw the modules as a bitmap with a white quiet zone, then read it with a real decoder.
+    size = max(max(x for x, _ in cells), max(y for _, y in cells)) + 5
+    scale = 8
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in cells:
+        draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
+
+    decoded = [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+    assert decoded == [f"http://testserver/k/i{consultation.pk}/school"]
+    # ... and that address counts and leads to the consultation.
+    response = Client().get(decoded[0])
+    assert response["Location"] == consultation.url
+    assert counts() == {("consultation", consultation.pk, "school"): 1}
 
 
 def test_a_poll_poster_shows_the_join_code_and_prints_on_a3(client, policy_officer, poll):
