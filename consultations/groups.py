@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group, Permission
 from consultations.rules import MODERATORS_GROUP, POLICY_GROUP
 
 GROUP_PERMISSIONS = {
-    # Policy staff answer comments, keep the list of organisations and confirm members.
+    # Policy staff answer comments, keep the list of organisations, confirm members and read
+    # the results of youth rounds.
     POLICY_GROUP: [
         ("wagtailadmin", "access_admin"),
         ("consultations", "view_comment"),
@@ -22,6 +23,7 @@ GROUP_PERMISSIONS = {
         ("consultations", "view_membership"),
         ("consultations", "change_membership"),
         ("consultations", "delete_membership"),
+        ("consultations", "view_youth_results"),
     ],
     # Moderators publish or hide comments; they read memberships to know who wrote.
     MODERATORS_GROUP: [

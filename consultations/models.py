@@ -15,12 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from modelcluster.fields import ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.contrib.routable_page.models import path as subpage
 from wagtail.fields import RichTextField
-from wagtail.models import Page, PageManager
+from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
@@ -31,6 +32,7 @@ from home.blocks import INLINE_FEATURES
 from home.models import CacheablePage
 
 MAX_COMMENT_LENGTH = 5000
+MAX_YOUTH_ANSWER_LENGTH = 2000
 
 
 def _changes_soon(moments: list[datetime.datetime | None]) -> bool:
@@ -78,6 +80,26 @@ class ConsultationIndexPage(CacheablePage):
         return super().serve(request, *args, **kwargs)
 
 
+class ConsultationPageForm(WagtailAdminPageForm):
+    """The page editor: a youth question that young people already answered stays."""
+
+    def clean(self):
+        cleaned = super().clean()
+        questions = self.formsets.get("youth_questions")
+        if questions is not None:
+            for form in questions.deleted_forms:
+                if form.instance.pk and form.instance.answers.exists():
+                    self.add_error(
+                        None,
+                        _(
+                            "De vraag '%(question)s' heeft al antwoorden. Daarom kun je hem "
+                            "niet weghalen."
+                        )
+                        % {"question": form.instance.text},
+                    )
+        return cleaned
+
+
 class ConsultationPageQuerySet(PageQuerySet):
     """Consultation pages by phase."""
 
@@ -92,8 +114,8 @@ ConsultationPageManager = PageManager.from_queryset(ConsultationPageQuerySet)
 class ConsultationPage(RoutablePageMixin, CacheablePage):
     """One consultation round: what it is about, who is asked, its phases and its draft text.
 
-    Sub-pages (consultations.views): the response report at nota/, the versions at versies/
-    and the participation trail at verloop/.
+    Sub-pages (consultations.views): the response report at nota/, the versions at versies/,
+    the participation trail at verloop/ and the youth round's question set at vragen/.
     """
 
     class Audience(models.TextChoices):
@@ -144,6 +166,7 @@ class ConsultationPage(RoutablePageMixin, CacheablePage):
     )
 
     objects = ConsultationPageManager()
+    base_form_class = ConsultationPageForm
 
     content_panels = [
         *Page.content_panels,
@@ -157,6 +180,16 @@ class ConsultationPage(RoutablePageMixin, CacheablePage):
         ),
         FieldPanel("moderation", widget=forms.RadioSelect),
         FieldPanel("draft_text"),
+        InlinePanel(
+            "youth_questions",
+            heading=_("Vragen voor jongeren"),
+            label=_("Vraag"),
+            help_text=_(
+                "Jongeren beantwoorden deze vragen op hun telefoon, zonder account of als lid "
+                "van het jongerenpanel. Geen vragen: dan is er geen vragenlijst. "
+                "Haal geen vraag weg als er al antwoorden zijn: dan zijn die antwoorden weg."
+            ),
+        ),
     ]
     search_fields = [
         *Page.search_fields,
@@ -225,6 +258,15 @@ class ConsultationPage(RoutablePageMixin, CacheablePage):
         """Organisations comment on the draft unless the round is for the youth panel only."""
         return self.audience != self.Audience.YOUTH_PANEL
 
+    def youth_question_list(self) -> list[YouthQuestion]:
+        """The youth round's questions in their order; empty when there is no youth round."""
+        return list(self.youth_questions.order_by("sort_order", "pk"))
+
+    @property
+    def has_youth_round(self) -> bool:
+        """Whether young people get a question set in this consultation."""
+        return self.youth_questions.exists()
+
     def current_version(self) -> DraftVersion | None:
         """The newest published version of the draft text."""
         return self.versions.order_by("-number").first()
@@ -269,6 +311,13 @@ class ConsultationPage(RoutablePageMixin, CacheablePage):
         from consultations.views import versions
 
         return versions(request, self, old, new)
+
+    @subpage("vragen/", name="questions")
+    def questions_page(self, request):
+        """The youth round's question set, answered on a phone; never cached."""
+        from consultations.views import questions
+
+        return questions(request, self)
 
     @subpage("verloop/", name="trail")
     def trail_page(self, request):
@@ -622,3 +671,188 @@ class ArrivalCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.target_kind} {self.target_id} {self.channel}: {self.count}"
+
+
+# Youth rounds: one question set per consultation, kept as questions on the page itself.
+# A consultation without questions has no youth round; a second round is a second consultation.
+
+
+class YouthQuestion(Orderable):
+    """One question of a consultation's youth round, edited in the page editor."""
+
+    class Kind(models.TextChoices):
+        """The kinds of question."""
+
+        OPEN = "open", _("Open vraag")
+        SINGLE = "single", _("Eén keuze")
+        MULTIPLE = "multiple", _("Meer keuzes")
+        SCALE = "scale", _("Schaal 1 tot 5")
+        STORY = "story", _("Vertel je verhaal")
+
+    CHOICE_KINDS = (Kind.SINGLE, Kind.MULTIPLE)
+    MAX_OPTION_LENGTH = 200
+
+    page = ParentalKey(ConsultationPage, on_delete=models.CASCADE, related_name="youth_questions")
+    text = models.CharField(_("vraag"), max_length=300)
+    explanation = models.CharField(
+        _("uitleg bij de vraag"),
+        max_length=300,
+        blank=True,
+        help_text=_("Kort. Bijvoorbeeld bij een schaal: 1 is helemaal niet, 5 is heel erg."),
+    )
+    kind = models.CharField(_("soort vraag"), max_length=10, choices=Kind.choices)
+    options_text = models.TextField(
+        _("antwoorden"),
+        blank=True,
+        help_text=_("Eén antwoord per regel. Alleen bij één keuze en meer keuzes."),
+    )
+    max_choices = models.PositiveSmallIntegerField(
+        _("hoeveel keuzes mag je maken"), default=2, help_text=_("Alleen bij meer keuzes.")
+    )
+    required = models.BooleanField(
+        _("verplicht"),
+        default=False,
+        help_text=_("Aan: de vraag moet beantwoord worden. Uit: je mag hem overslaan."),
+    )
+
+    panels = [
+        FieldPanel("text"),
+        FieldPanel("kind"),
+        FieldPanel("explanation"),
+        FieldPanel("options_text"),
+        FieldPanel("max_choices"),
+        FieldPanel("required"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("vraag voor jongeren")
+        verbose_name_plural = _("vragen voor jongeren")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def options(self) -> list[str]:
+        """The answers to choose from, one per line of options_text."""
+        return [line.strip() for line in self.options_text.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        """Choice questions need at least two answers, each short enough to store."""
+        super().clean()
+        if self.kind in self.CHOICE_KINDS:
+            options = self.options()
+            if len(options) < 2:
+                raise ValidationError(
+                    {"options_text": _("Zet minstens twee antwoorden neer, één per regel.")}
+                )
+            if len(set(options)) < len(options):
+                raise ValidationError(
+                    {"options_text": _("Elk antwoord mag er maar één keer staan.")}
+                )
+            if any(len(option) > self.MAX_OPTION_LENGTH for option in options):
+                raise ValidationError(
+                    {
+                        "options_text": _("Een antwoord mag hoogstens %(max)s tekens zijn.")
+                        % {"max": self.MAX_OPTION_LENGTH}
+                    }
+                )
+        if self.kind == self.Kind.MULTIPLE and not 1 <= self.max_choices <= len(self.options()):
+            raise ValidationError(
+                {"max_choices": _("Kies een getal van 1 tot het aantal antwoorden.")}
+            )
+
+
+class YouthResponse(models.Model):
+    """One filled-in question set. Nothing about who sent it: no user, no age, no time of day.
+
+    The id is random, so the order of rows says nothing about the order of arrival either.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consultation = models.ForeignKey(
+        ConsultationPage,
+        on_delete=models.CASCADE,
+        related_name="youth_responses",
+        verbose_name=_("inspraak"),
+    )
+    submitted_on = models.DateField(_("ingevuld op"))
+    # Made when the form is shown: a second post of the same form finds the first response.
+    submission_token = models.UUIDField(unique=True, editable=False)
+
+    class Meta:
+        permissions = [
+            ("view_youth_results", _("Mag de uitslag van de vragen voor jongeren zien")),
+        ]
+        verbose_name = _("ingevulde vragenlijst")
+        verbose_name_plural = _("ingevulde vragenlijsten")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}: {self.submitted_on}"
+
+
+class YouthAnswer(models.Model):
+    """The answer to one question in one response (a multiple-choice answer is one row per
+    chosen answer)."""
+
+    class StoryStatus(models.TextChoices):
+        """Whether a story may be shown: only with consent, and only after moderation."""
+
+        NONE = "", _("Geen verhaal om te tonen")
+        PENDING = "pending", _("Wacht op controle")
+        PUBLISHED = "published", _("Zichtbaar")
+        HIDDEN = "hidden", _("Verborgen door moderator")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    response = models.ForeignKey(YouthResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(YouthQuestion, on_delete=models.CASCADE, related_name="answers")
+    choice = models.CharField(_("gekozen antwoord"), max_length=200, blank=True)
+    number = models.PositiveSmallIntegerField(_("cijfer op de schaal"), null=True, blank=True)
+    text = models.TextField(_("tekst"), blank=True)
+    story_consent = models.BooleanField(_("verhaal mag anoniem gebruikt worden"), default=False)
+    story_status = models.CharField(
+        _("controle van het verhaal"),
+        max_length=10,
+        choices=StoryStatus.choices,
+        default=StoryStatus.NONE,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("antwoord van een jongere")
+        verbose_name_plural = _("antwoorden van jongeren")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.choice or self.number or self.text[:40]}"
+
+
+class YouthParticipation(models.Model):
+    """A panel member filled in a consultation's question set: that they did, never what.
+
+    The unique constraint makes it once per member, even when posts arrive at the same moment.
+    Only the day is stored, so that it cannot be matched to a response by its time.
+    """
+
+    consultation = models.ForeignKey(
+        ConsultationPage,
+        on_delete=models.CASCADE,
+        related_name="youth_participations",
+        verbose_name=_("inspraak"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="youth_round_participations",
+        verbose_name=_("account"),
+    )
+    took_part_on = models.DateField(_("meegedaan op"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "user"], name="one_youth_response_per_member"
+            )
+        ]
+        verbose_name = _("deelname aan vragen voor jongeren")
+        verbose_name_plural = _("deelnames aan vragen voor jongeren")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}: {self.user_id}"

@@ -24,7 +24,7 @@ ORDER = [Phase.ANNOUNCED, Phase.OPEN, Phase.CLOSED, Phase.ANSWERED]
 # (moderating, answering) do not depend on the phase.
 ALLOWS: dict[str, frozenset[str]] = {
     Phase.ANNOUNCED: frozenset(),
-    Phase.OPEN: frozenset({"comment"}),
+    Phase.OPEN: frozenset({"comment", "answer_questions"}),
     Phase.CLOSED: frozenset(),
     Phase.ANSWERED: frozenset(),
 }

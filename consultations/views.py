@@ -18,12 +18,13 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.pagecache import mark_request_cacheable
-from consultations import rules
+from consultations import rules, youth
 from consultations import versions as draft_versions
 from consultations.comments import Target, TokenTaken, find_target, flag_comment, place_comment
 from consultations.forms import CommentForm, MembershipRequestForm
@@ -285,6 +286,7 @@ def subpage_links(consultation: ConsultationPage) -> dict:
         "report_url": consultation.subpage_url("report"),
         "versions_url": consultation.subpage_url("versions"),
         "trail_url": consultation.subpage_url("trail"),
+        "questions_url": consultation.subpage_url("questions"),
     }
 
 
@@ -321,7 +323,10 @@ def _subpage(
 def report(request: HttpRequest, consultation: ConsultationPage) -> TemplateResponse:
     """The response report: every published comment with its answer, grouped by chapter."""
     return _subpage(
-        request, consultation, "consultations/report.html", response_report(consultation)
+        request,
+        consultation,
+        "consultations/report.html",
+        {**response_report(consultation), **youth.public_summary(consultation)},
     )
 
 
@@ -389,5 +394,80 @@ def _count_old_comments(version: DraftVersion, chapters: list) -> None:
 def trail(request: HttpRequest, consultation: ConsultationPage) -> TemplateResponse:
     """The participation trail, in the style of the vision's Bijlage 2."""
     return _subpage(
-        request, consultation, "consultations/trail.html", participation_trail(consultation)
+        request,
+        consultation,
+        "consultations/trail.html",
+        {**participation_trail(consultation), **youth.public_summary(consultation)},
     )
+
+
+def questions(request: HttpRequest, consultation: ConsultationPage) -> HttpResponse:
+    """The youth round: all questions on one page, answered once, in the open phase only.
+
+    Never cached (the answers and the cookie are per visitor). On any problem the form comes
+    back with everything typed still in it.
+    """
+    question_list = consultation.youth_question_list()
+    if not question_list:
+        raise Http404
+    member = youth.panel_member_user(request.user)
+    open_now = consultation.allows("answer_questions")
+    context = {
+        "page": consultation,
+        "self": consultation,
+        **subpage_links(consultation),
+        "member": member is not None,
+        "problem": "",
+        "form": None,
+        "done": False,
+    }
+    if request.method == "POST":
+        form = youth.QuestionSetForm(request.POST, questions=question_list)
+        context["form"] = form
+        if not open_now:
+            context["problem"] = youth.closed_message(consultation)
+        elif form.is_valid():
+            if member is None and youth.answered_in_browser(request, consultation):
+                saved = youth.Saved.TOOK_PART
+            else:
+                saved = youth.save_response(
+                    consultation, form.answers(), form.cleaned_data["token"], member
+                )
+            if saved == youth.Saved.SAVED:
+                messages.success(request, _("Dank je wel! Je antwoorden zijn opgeslagen."))
+            elif saved == youth.Saved.ALREADY_SAVED:
+                messages.info(request, _("Je antwoorden waren al opgeslagen. Ze tellen één keer."))
+            else:
+                messages.info(
+                    request, _("Je had de vragen al ingevuld. Je kunt dat één keer doen.")
+                )
+            response = _see_other(consultation.subpage_url("questions"))
+            if member is None:
+                youth.remember_in_browser(response, request, consultation)
+            add_never_cache_headers(response)
+            return response
+    elif youth.already_took_part(request, consultation):
+        context["done"] = True
+    elif open_now:
+        context["form"] = youth.QuestionSetForm(questions=question_list)
+    else:
+        context["problem"] = youth.closed_message(consultation)
+    if context["form"] is not None:
+        context["fields"] = _question_fields(context["form"], question_list)
+    response = TemplateResponse(request, "consultations/questions.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+def _question_fields(form: youth.QuestionSetForm, question_list: list) -> list[dict]:
+    """Each question with its bound field (and consent box), for the template."""
+    return [
+        {
+            "question": question,
+            "field": form[youth.field_name(question)],
+            "consent": (
+                form[youth.consent_name(question)] if question.kind == question.Kind.STORY else None
+            ),
+        }
+        for question in question_list
+    ]

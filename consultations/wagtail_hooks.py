@@ -1,12 +1,16 @@
 """Wagtail admin wiring for consultations: comments (moderate and answer), organisations,
-and the memberships that staff confirm."""
+the memberships that staff confirm, and the results of youth rounds."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -16,9 +20,19 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import Button
 
+from consultations import youth
 from consultations.comments import record_answer
-from consultations.models import MAX_COMMENT_LENGTH, Comment, Membership, Organisation
+from consultations.models import (
+    MAX_COMMENT_LENGTH,
+    Comment,
+    ConsultationPage,
+    Membership,
+    Organisation,
+    YouthParticipation,
+    YouthResponse,
+)
 
 ANSWER_PERMISSION = "consultations.answer_comment"
 MODERATE_PERMISSION = "consultations.moderate_comment"
@@ -211,3 +225,62 @@ class ConsultationViewSetGroup(ModelViewSetGroup):
 def register_consultation_viewsets():
     """Inspraak in the admin menu, for staff with rights on comments or memberships."""
     return ConsultationViewSetGroup()
+
+
+# Youth rounds: the exact results for staff, linked from the consultation page in the admin.
+
+YOUTH_RESULTS_PERMISSION = "consultations.view_youth_results"
+
+
+def youth_results_view(request, page_id: int):
+    """Exact counts, percentages, means and the open answers of a consultation's youth round.
+
+    Stories are only counted here: reading and publishing them is moderation work.
+    """
+    if not request.user.has_perm(YOUTH_RESULTS_PERMISSION):
+        raise PermissionDenied
+    page = get_object_or_404(ConsultationPage, pk=page_id).specific
+    if not page.has_youth_round:
+        raise Http404
+    return TemplateResponse(
+        request,
+        "consultations/admin/youth_results.html",
+        {
+            "page": page,
+            "page_title": _("Uitslag vragen voor jongeren"),
+            "page_subtitle": page.title,
+            "header_icon": "table",
+            "results": youth.results(page, with_texts=True),
+            "total": YouthResponse.objects.filter(consultation=page).count(),
+            "members": YouthParticipation.objects.filter(consultation=page).count(),
+        },
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_youth_results_url():
+    """The staff results page of a youth round."""
+    return [
+        path(
+            "inspraak/<int:page_id>/jongeren/",
+            youth_results_view,
+            name="consultations_youth_results",
+        )
+    ]
+
+
+@hooks.register("register_page_header_buttons")
+def youth_results_button(page, user, view_name, next_url=None):
+    """A link to the youth round's results on a consultation with questions."""
+    specific = page.specific_deferred
+    if (
+        isinstance(specific, ConsultationPage)
+        and user.has_perm(YOUTH_RESULTS_PERMISSION)
+        and specific.has_youth_round
+    ):
+        yield Button(
+            _("Uitslag vragen voor jongeren"),
+            reverse("consultations_youth_results", args=(page.pk,)),
+            icon_name="table",
+            priority=80,
+        )

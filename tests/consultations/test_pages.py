@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from wagtail.test.utils.form_data import nested_form_data, rich_text
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from consultations.demo import seed_demo_consultation
 from consultations.models import Comment, ConsultationPage
@@ -46,6 +46,7 @@ def test_staff_create_a_consultation_in_the_admin(client, index_page, clock):
             "answered_at": "",
             "moderation": "before",
             "draft_text": DRAFT,
+            "youth_questions": inline_formset([]),
             "action-publish": "publish",
         }
     )
