@@ -48,8 +48,8 @@ def result_rows(session: PollSession) -> Iterator[list[Cell]]:
 def safe_text(value: object) -> tuple[str, bool]:
     """Text for a spreadsheet cell, and whether it got the guard quote.
 
-    Characters that XML forbids (NUL and other control characters) go first: "\x00=1" would
-    otherwise start with "=" once the NUL is gone.
+    Characters that XML forbids (NUL and other control characters) go first: text that is a NUL
+    and then "=1" would otherwise start with "=" once the NUL is gone.
     """
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     safe = safe_csv_cell(text)

@@ -137,6 +137,11 @@ def clean_answer(question: PollQuestion, raw) -> int | list:
     for word in words:
         if not isinstance(word, str):
             continue
+        # Control and format characters (NUL, zero-width, direction marks) never reach the
+        # cloud: PostgreSQL refuses NUL, and the others can hide or reorder what a word shows.
+        word = "".join(
+            ch for ch in word if unicodedata.category(ch) not in ("Cc", "Cf") or ch.isspace()
+        )
         word = " ".join(word.split())[:MAX_WORD_LENGTH]
         if word and word.lower() not in (w.lower() for w in cleaned):
             cleaned.append(word)

@@ -97,18 +97,17 @@ def _count(key: str, timeout: int) -> int:
 
 def too_many(request: HttpRequest, retry_after: int, *, as_json: bool) -> HttpResponse:
     """The 429 answer: what happened and how long to wait, in plain words."""
-    message = gettext(
-        "Er komen nu te veel berichten binnen van jouw netwerk. Wacht even en probeer het dan "
-        "opnieuw."
-    )
     if as_json:
+        message = gettext(
+            "Er komen nu te veel berichten binnen van jouw netwerk. Wacht even en probeer het "
+            "dan opnieuw."
+        )
         response = JsonResponse(
             {"error": "rate_limited", "message": message, "retry_after": retry_after},
             status=429,
         )
     else:
         context = {
-            "message": message,
             "retry_after": retry_after,
             "was_post": request.method == "POST",
             "again_url": request.get_full_path() if request.method == "GET" else request.path,

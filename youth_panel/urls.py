@@ -7,7 +7,7 @@ used to guess which codes exist.
 
 from django.urls import path
 
-from youth_panel import exports, moderation, views
+from youth_panel import counted_views, exports, moderation, views
 from youth_panel.ratelimit import limit_code_misses, limit_requests
 
 app_name = "polls"
@@ -33,12 +33,10 @@ urlpatterns = [
     path("<str:code>/uitslag/", code_tries(views.results), name="results"),
     path("<str:code>/uitslag.csv", code_tries(views.results_csv), name="results_csv"),
     path("<str:code>/uitslag.xlsx", code_tries(exports.results_xlsx), name="results_xlsx"),
-]
-
-# TEMPORARY (counted-mode helper): the lead wires these properly; see the helper's report.
-from youth_panel import counted_views  # noqa: E402
-
-urlpatterns += [
-    path("<str:code>/codes/", counted_views.codes, name="codes"),
-    path("<str:code>/code/", counted_views.enter_code, name="enter_code"),
+    path("<str:code>/codes/", code_tries(counted_views.codes), name="codes"),
+    path(
+        "<str:code>/code/",
+        code_tries(limit_requests("votes", methods=("POST",))(counted_views.enter_code)),
+        name="enter_code",
+    ),
 ]

@@ -36,7 +36,8 @@ def session(db):
     # but a question text is stored as typed.
     PollQuestion.objects.filter(pk=questions[0].pk).update(text="\tx")
     PollQuestion.objects.filter(pk=questions[1].pk).update(text="\rx")
-    PollQuestion.objects.filter(pk=questions[2].pk).update(text="\x00=1+1")
+    # (A NUL cannot be stored on PostgreSQL; safe_text() drops it, tested on its own below.)
+    PollQuestion.objects.filter(pk=questions[2].pk).update(text="=1+1")
     words = questions[3]
     Word.objects.create(question=words, text="=cmd|' /c calc'!a0", count=2)
     Word.objects.create(question=words, text="@sum(1)", count=1)
@@ -83,7 +84,7 @@ def test_the_sheet_has_the_csv_columns_and_real_numbers(host):
     assert ["'\tx", "Sport", None, None, None] not in rows
     # XML reads a carriage return back as a newline; the guard quote is what matters.
     assert ["'\nx", "Sport", 0, 0, None] in rows
-    assert ["'=1+1", "1. Heel slecht", 0, 0, None] in rows, "the NUL is gone, the guard stays"
+    assert ["'=1+1", "1. Heel slecht", 0, 0, None] in rows
     ranking = [row for row in rows if row[0] == "Vraag 4"]
     assert ranking == [
         ["Vraag 4", "'-Eerste", None, None, None],

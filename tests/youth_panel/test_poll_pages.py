@@ -395,7 +395,7 @@ def test_results_are_public_after_the_end_and_for_hosts_before(client, host, ses
     assert host.get(f"{PHONE}uitslag/").status_code == 200
     control(session, "end")
     html = client.get(f"{PHONE}uitslag/").content.decode()
-    assert "Vraag 6" in html and "geen officiële telling" in html
+    assert "Vraag 6" in html and "De uitslag is dus een indruk, geen telling." in html
     assert "uitslag.csv" not in html, "the download is for hosts"
 
 
@@ -419,3 +419,29 @@ def test_the_csv_has_a_row_per_option_and_neutralises_formulas(phone, host, sess
     assert ["Vraag 4", "'@gezellig", "1", "", ""] in rows
     assert ["Vraag 5", "Eerste", "", "", ""] in rows
     assert len([row for row in rows if row[0] == "Vraag 3"]) == 5
+
+
+def test_results_name_the_linked_consultation(client, session):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from wagtail.models import Site
+
+    from consultations.models import ConsultationPage
+
+    home = Site.objects.get(is_default_site=True).root_page
+    page = ConsultationPage(
+        title="Jeugdvisie: praat mee",
+        slug="praat",
+        summary="Zeg wat je ervan vindt.",
+        opens_at=timezone.now() - timedelta(days=1),
+        closes_at=timezone.now() + timedelta(days=14),
+    )
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    session.consultation = page
+    session.save(update_fields=["consultation"])
+    control(session, "end")
+    html = client.get(f"{PHONE}uitslag/").content.decode()
+    assert "Deze peiling hoort bij de inspraak ‘Jeugdvisie: praat mee’." in html
+    assert f'href="{page.url}"' in html

@@ -121,6 +121,16 @@ def test_words_are_counted_filtered_and_can_wait_for_moderation(session):
     assert "nieuw" not in [w["text"] for w in tally(question)["words"]]
 
 
+def test_control_and_invisible_characters_never_reach_the_cloud(session):
+    # NUL is refused by PostgreSQL; zero-width and direction marks can hide or reorder a word.
+    session = _go_to(session, Kind.WORDS)
+    question = session.current_question
+    cast_vote(session, question, "p1", uuid.uuid4(), ["bl\x00ij", "\u202egnaB", "z\u200bot"])
+    assert {w["text"] for w in tally(question)["words"]} == {"blij", "gnab", "zot"}
+    with pytest.raises(VoteError, match="minstens"):
+        cast_vote(session, question, "p2", uuid.uuid4(), ["\x00\u200b"])
+
+
 @pytest.mark.parametrize(
     ("word", "blocked"), [("Fuck", True), ("k*t", False), ("tering", True), ("blij", False)]
 )
