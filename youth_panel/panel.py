@@ -334,7 +334,7 @@ def collect_data(user) -> dict:
     """Everything stored about this account, for the data page and the JSON download."""
     from allauth.account.models import EmailAddress
 
-    from consultations.models import Comment, Flag, Membership
+    from consultations.models import Comment, Flag, Membership, YouthParticipation
 
     member = PanelMember.objects.filter(user=user).first()
     panel = None
@@ -415,6 +415,13 @@ def collect_data(user) -> dict:
                 else "",
             }
             for comment in comments
+        ],
+        # That the member filled in a youth round, never what: the answers are not linked.
+        "question_sets": [
+            {"consultation": taking.consultation.title, "took_part_on": taking.took_part_on}
+            for taking in YouthParticipation.objects.filter(user=user)
+            .select_related("consultation")
+            .order_by("took_part_on")
         ],
         "flags": [
             {"comment": flag.comment_id, "created_at": flag.created_at}
