@@ -237,11 +237,19 @@ class ConsultationPage(RoutablePageMixin, CacheablePage):
         """What the current phase means for a reader, in plain words."""
         return phases.EXPLANATION[self.phase]
 
+    @property
+    def announced_at(self) -> datetime.datetime | None:
+        """When readers could first see the round: its first publication, or the opening date
+        when it was published after that (then it was never announced before it opened)."""
+        if self.first_published_at is None:
+            return None
+        return min(self.first_published_at, self.opens_at)
+
     def phase_steps(self) -> list[dict]:
         """The four phases with their start dates, marking the current one and past ones."""
         current = self.phase
         position = phases.ORDER.index(current)
-        starts = [self.first_published_at, self.opens_at, self.closes_at, self.answered_at]
+        starts = [self.announced_at, self.opens_at, self.closes_at, self.answered_at]
         return [
             {
                 "phase": phase,

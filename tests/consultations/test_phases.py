@@ -82,3 +82,13 @@ def test_the_page_is_not_cached_when_the_phase_changes_soon(planned, clock, rf):
     request.user = AnonymousUser()
     planned.serve(request)
     assert request._page_cacheable
+
+
+def test_the_steps_never_go_back_in_time_when_a_round_is_published_after_it_opened(
+    make_consultation,
+):
+    page = make_consultation()
+    page.first_published_at = page.opens_at + datetime.timedelta(days=7)
+    steps = [step["starts_at"] for step in page.phase_steps() if step["starts_at"]]
+    assert page.announced_at == page.opens_at
+    assert steps == sorted(steps)
