@@ -333,6 +333,9 @@ class PanelMember(models.Model):
 
     class Meta:
         ordering = ["-joined_at"]
+        permissions = [
+            ("invite_panelmember", _("Mag het jongerenpanel uitnodigen")),
+        ]
         verbose_name = _("panellid")
         verbose_name_plural = _("panelleden")
 

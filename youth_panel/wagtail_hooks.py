@@ -51,3 +51,7 @@ class PollSessionViewSet(ModelViewSet):
 def register_poll_sessions():
     """Peilingen in the admin menu."""
     return PollSessionViewSet("peilingen")
+
+
+# Jongerenpanel (members without contact details) and Uitnodigen register their own hooks.
+from youth_panel import wagtail_hooks_panel  # noqa: E402, F401
