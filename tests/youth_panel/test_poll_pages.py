@@ -351,6 +351,18 @@ def test_the_presenter_shows_the_qr_code_join_code_count_and_question(phone, hos
     assert "data-table poll-tally" in host.get(f"{PHONE}scherm/").content.decode()
 
 
+def test_no_wagtail_user_bar_covers_the_poll_pages_of_an_editor(session):
+    from django.contrib.auth import get_user_model
+
+    editor = get_user_model().objects.create_superuser("redacteur", password="geheim-123")
+    session.hosts.add(editor)
+    client = Client()
+    client.force_login(editor)
+    assert "wagtail-userbar" in client.get("/zoeken/").content.decode(), "shown elsewhere"
+    for path in ("", "scherm/", "bediening/"):
+        assert "wagtail-userbar" not in client.get(f"{PHONE}{path}").content.decode(), path
+
+
 def test_every_control_action_works_from_the_control_page(host, session):
     url = f"{PHONE}bediening/"
     expected = {
