@@ -263,3 +263,12 @@ POLL_RATE_LIMITS = {
 YOUTH_PANEL_PARENTAL_CONSENT_UNDER_16 = env_bool("YOUTH_PANEL_PARENTAL_CONSENT_UNDER_16", True)
 # The parent's link works this many days; then purge_panel deletes the parent's address.
 YOUTH_PANEL_PARENT_LINK_DAYS = env_int("YOUTH_PANEL_PARENT_LINK_DAYS", 14)
+
+# --- Small-cell suppression (feedback/suppression.py) ---------------------------------------
+# Every aggregate that leaves the database passes feedback/suppression.py. A cell with fewer
+# respondents than this shows "te weinig reacties" (and cells that would give it away are hidden).
+SUPPRESSION_MIN_N = env_int("SUPPRESSION_MIN_N", 10)
+# A percentage is shown only when the number it is taken of is at least this.
+SUPPRESSION_MIN_N_PERCENT = env_int("SUPPRESSION_MIN_N_PERCENT", 30)
+# Counts on public pages are rounded to a multiple of this (1 switches rounding off).
+PUBLIC_COUNT_ROUNDING = env_int("PUBLIC_COUNT_ROUNDING", 5)
