@@ -35,6 +35,8 @@ from feedback.survey import COUNTED_QUESTIONS
 # The answers that are counted per value; open texts are not kept after the purge.
 RESPONSES = "_responses"
 INVITATIONS = "_invitations"
+# Kept counts of ended cases: answer = the end reason, respondent empty (feedback.indicators).
+CASES = "_cases"
 CELL = ("end_period", "respondent", "help_type", "provider_id", "district", "age_band", "synthetic")
 
 
@@ -169,6 +171,32 @@ def _invitation_counts(invitations) -> Counter:
     return counts
 
 
+def _case_counts(cases) -> Counter:
+    """Ended cases per end reason, so drop-out and "ended as planned" outlive the cases."""
+    counts: Counter = Counter()
+    rows = cases.values(
+        "end_month",
+        "help_type",
+        "provider_id",
+        "district",
+        "age_band",
+        "synthetic",
+        "end_reason",
+    ).annotate(n=Count("pk"))
+    for row in rows:
+        cell = (
+            half_year(row["end_month"]),
+            "",
+            row["help_type"],
+            row["provider_id"],
+            row["district"],
+            row["age_band"],
+            row["synthetic"],
+        )
+        counts[(*cell, CASES, row["end_reason"])] += row["n"]
+    return counts
+
+
 def _add_to_aggregates(counts: Counter) -> tuple[int, int]:
     """Add counts to the kept totals (insert or add); return (cells added, cells updated)."""
     if not counts:
@@ -210,6 +238,7 @@ def purge(now: datetime.datetime, months: int | None = None) -> PurgeReport:
 
         sent = Invitation.objects.filter(case__in=old_cases, sent_at__isnull=False)
         counts = _invitation_counts(sent)
+        counts.update(_case_counts(old_cases))
 
         report.periods = sorted(
             period
