@@ -9,3 +9,7 @@ class FeedbackConfig(AppConfig):
 
     name = "feedback"
     verbose_name = _("Feedback")
+
+    def ready(self) -> None:
+        """Admin hooks kept in their own module (Wagtail only finds wagtail_hooks.py itself)."""
+        from feedback import wagtail_hooks_learning  # noqa: F401

@@ -306,3 +306,142 @@ class ResponseAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.end_period} {self.question}={self.answer}: {self.count}"
+
+
+class ActionStatus(models.TextChoices):
+    """Where a "wij deden" action stands."""
+
+    PLANNED = "planned", _("Gepland")
+    IN_PROGRESS = "in_progress", _("Bezig")
+    DONE = "done", _("Klaar")
+
+
+class ActionQuerySet(models.QuerySet):
+    """Actions by who may see them."""
+
+    def published(self) -> ActionQuerySet:
+        """Actions that everyone may read."""
+        return self.filter(published=True)
+
+
+class Action(models.Model):
+    """What the municipality did with what it heard ("jullie zeiden, wij deden").
+
+    An action cites the input that led to it: comments, poll results and indicators. The public
+    page (feedback.views_actions) shows published actions per core task.
+    """
+
+    title = models.CharField(_("titel"), max_length=200)
+    description = models.TextField(
+        _("wat we doen"), help_text=_("Schrijf kort en in gewone woorden (B1).")
+    )
+    heard = models.TextField(
+        _("wat we hoorden"),
+        blank=True,
+        help_text=_("Wat zeiden jongeren, ouders en partners? Schrijf het kort op."),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.PLANNED
+    )
+    planned_on = models.DateField(_("gepland op"), null=True, blank=True)
+    started_on = models.DateField(_("begonnen op"), null=True, blank=True)
+    done_on = models.DateField(_("klaar op"), null=True, blank=True)
+    core_tasks = models.ManyToManyField(
+        "home.CoreTask", blank=True, related_name="actions", verbose_name=_("kernopgaven")
+    )
+    comments = models.ManyToManyField(
+        "consultations.Comment",
+        blank=True,
+        related_name="actions",
+        verbose_name=_("reacties"),
+        help_text=_("De reacties uit de inspraak die tot deze actie leidden."),
+    )
+    poll_sessions = models.ManyToManyField(
+        "youth_panel.PollSession",
+        blank=True,
+        related_name="actions",
+        verbose_name=_("peilingen"),
+        help_text=_("De peilingen waarvan de uitslag tot deze actie leidde."),
+    )
+    indicator_keys = models.JSONField(
+        _("cijfers"),
+        default=list,
+        blank=True,
+        help_text=_("De cijfers uit de vragenlijst die tot deze actie leidden."),
+    )
+    published = models.BooleanField(
+        _("openbaar"),
+        default=False,
+        help_text=_("Alleen openbare acties staan op de pagina 'Wij deden'."),
+    )
+    first_published_at = models.DateTimeField(_("eerst openbaar op"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-planned_on", "-created_at", "pk"]
+        verbose_name = _("actie")
+        verbose_name_plural = _("acties")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        """Dates follow each other and fit the status; indicator keys must exist."""
+        from django.core.exceptions import ValidationError
+
+        from feedback.indicators import INDICATORS
+
+        super().clean()
+        errors: dict[str, list] = {}
+        if self.planned_on and self.started_on and self.started_on < self.planned_on:
+            errors.setdefault("started_on", []).append(_("Begonnen kan niet vóór gepland liggen."))
+        if self.started_on and self.done_on and self.done_on < self.started_on:
+            errors.setdefault("done_on", []).append(_("Klaar kan niet vóór begonnen liggen."))
+        if self.planned_on and self.done_on and self.done_on < self.planned_on:
+            errors.setdefault("done_on", []).append(_("Klaar kan niet vóór gepland liggen."))
+        if self.done_on and self.status != ActionStatus.DONE:
+            errors.setdefault("done_on", []).append(
+                _("Een datum 'klaar op' past alleen bij de status 'Klaar'.")
+            )
+        if self.started_on and self.status == ActionStatus.PLANNED:
+            errors.setdefault("started_on", []).append(
+                _("Een datum 'begonnen op' past niet bij de status 'Gepland'.")
+            )
+        keys = self.indicator_keys
+        if keys in (None, ""):
+            self.indicator_keys = keys = []
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            errors.setdefault("indicator_keys", []).append(_("Kies cijfers uit de lijst."))
+        else:
+            unknown = [key for key in keys if key not in INDICATORS]
+            if unknown:
+                errors.setdefault("indicator_keys", []).append(
+                    _("Deze cijfers bestaan niet: %(keys)s") % {"keys": ", ".join(unknown)}
+                )
+            elif len(set(keys)) != len(keys):
+                errors.setdefault("indicator_keys", []).append(_("Kies elk cijfer maar één keer."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ActionNotice(models.Model):
+    """The author of a cited comment was mailed about this action (once per comment)."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="notices")
+    comment = models.ForeignKey(
+        "consultations.Comment", on_delete=models.CASCADE, related_name="action_notices"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bericht over een actie")
+        verbose_name_plural = _("berichten over acties")
+        constraints = [
+            models.UniqueConstraint(fields=["action", "comment"], name="one_notice_per_comment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.comment_id}"

@@ -19,6 +19,7 @@ urlpatterns = [
     path("p/", include("youth_panel.urls")),
     path("jongerenpanel/", include("youth_panel.urls_panel")),
     path("feedback/", include("feedback.urls")),
+    path("wij-deden/", include("feedback.urls_actions")),
     path("inspraak-acties/", include("consultations.urls")),
     path("k/", include("consultations.urls_short")),
 ]

@@ -17,6 +17,12 @@ PAGES = [
     ("zoeken", "/zoeken/?q=jeugdhulp", "Zoeken"),
     ("inloggen", "/account/login/", None),
     ("niet-gevonden", "/bestaat-niet/", "Deze pagina bestaat niet"),
+    ("inspraak", "/inspraak/", None),
+    ("nota", "/inspraak/concept-visie-jeugd/nota/", None),
+    ("verloop", "/inspraak/concept-visie-jeugd/verloop/", None),
+    ("versies", "/inspraak/concept-visie-jeugd/versies/", None),
+    ("jongerenpanel", "/jongerenpanel/", "Jongerenpanel"),
+    ("wij-deden", "/wij-deden/", "Jullie zeiden, wij deden"),
 ]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},

@@ -272,3 +272,6 @@ SUPPRESSION_MIN_N = env_int("SUPPRESSION_MIN_N", 10)
 SUPPRESSION_MIN_N_PERCENT = env_int("SUPPRESSION_MIN_N_PERCENT", 30)
 # Counts on public pages are rounded to a multiple of this (1 switches rounding off).
 PUBLIC_COUNT_ROUNDING = env_int("PUBLIC_COUNT_ROUNDING", 5)
+# A type of help at a provider needs this many answers in a half-year before it can be
+# flagged for a learning conversation (feedback/learning.py).
+SIGNAL_MIN_N = env_int("SIGNAL_MIN_N", 30)
