@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from consultations import rules
 from consultations.models import ArrivalCount, ConsultationPage
 from youth_panel.models import PollSession
-from youth_panel.views import _qr_svg, find_session
+from youth_panel.views import find_session, qr_svg
 
 Channel = ArrivalCount.Channel
 Kind = ArrivalCount.TargetKind
@@ -178,7 +178,7 @@ def poster_context(request: HttpRequest, doel: PosterTarget, kanaal: str, formaa
         "size": formaat,
         "short_url": url,
         "short_url_text": _without_scheme(url),
-        "qr": _qr_svg(url),
+        "qr": qr_svg(url),
         "join_url_text": _without_scheme(request.build_absolute_uri(reverse("polls:join"))),
         "arrivals": arrivals,
     }

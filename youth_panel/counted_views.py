@@ -48,7 +48,7 @@ def _qr_symbol(url: str) -> SafeString:
     Two thousand inline copies of the same QR code would make a page of many megabytes.
     """
     # Our own markup from the qrcode library, not user input.
-    svg = ET.fromstring(views._qr_svg(url))  # noqa: S314
+    svg = ET.fromstring(views.qr_svg(url))  # noqa: S314
     path = next(element for element in svg.iter() if element.tag.endswith("path"))
     symbol = ET.Element("symbol", {"id": QR_SYMBOL_ID, "viewBox": svg.get("viewBox", "")})
     ET.SubElement(symbol, "path", {"d": path.get("d", "")})

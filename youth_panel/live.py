@@ -31,7 +31,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -277,53 +277,6 @@ def commit(session_id: int, pending: list[PendingVote]) -> tuple[list, bool]:
 # --- Reading the state ----------------------------------------------------------------------
 
 
-def tally(question: PollQuestion) -> dict:
-    """polls.tally() with the counting done by the database: one row per distinct answer."""
-    if question.kind == Kind.WORDS:
-        return polls.tally(question)  # counted per word in Word rows already
-    groups = list(
-        Vote.objects.filter(question=question)
-        .order_by()
-        .values_list("answer")
-        .annotate(n=Count("pk"))
-    )
-    total = sum(n for _, n in groups)
-    result: dict = {"question": question.pk, "kind": question.kind, "total": total}
-    opts = polls.options(question)
-    if question.kind == Kind.RANKING:
-        sums = [0] * len(opts)
-        for order, n in groups:
-            for rank, index in enumerate(order, start=1):
-                if index < len(sums):
-                    sums[index] += rank * n
-        result["options"] = sorted(
-            (
-                {
-                    "label": option.label,
-                    "average_rank": round(sums[option.index] / total, 2) if total else None,
-                }
-                for option in opts
-            ),
-            key=lambda item: (item["average_rank"] is None, item["average_rank"]),
-        )
-        return result
-    counts = [0] * len(opts)
-    for answer, n in groups:
-        for index in answer if isinstance(answer, list) else [answer]:
-            if 0 <= index < len(counts):
-                counts[index] += n
-    result["options"] = [
-        {
-            "label": option.label,
-            "emoji": option.emoji,
-            "count": counts[option.index],
-            "percent": round(100 * counts[option.index] / total) if total else 0,
-        }
-        for option in opts
-    ]
-    return result
-
-
 def read_state(session_id: int) -> dict:
     """The whole state of a session as a host sees it (the tally always filled in)."""
     session = PollSession.objects.select_related("current_question").get(pk=session_id)
@@ -357,7 +310,7 @@ def read_state(session_id: int) -> dict:
                 for o in polls.options(question)
             ],
         }
-        data["tally"] = tally(question)
+        data["tally"] = polls.tally(question)
     return data
 
 

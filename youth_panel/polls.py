@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -237,44 +237,56 @@ def cast_vote(
 
 
 def tally(question: PollQuestion) -> dict:
-    """The absolute results of one question, ready to show or send."""
-    votes = list(Vote.objects.filter(question=question).values_list("answer", flat=True))
-    result: dict = {"question": question.pk, "kind": question.kind, "total": len(votes)}
-    opts = options(question)
+    """The absolute results of one question, ready to show or send.
+
+    The database groups the votes (one row per distinct answer), so a tally costs one query
+    however many phones voted; words are counted per word in Word rows already.
+    """
+    result: dict = {"question": question.pk, "kind": question.kind}
     if question.kind == Kind.WORDS:
+        result["total"] = Vote.objects.filter(question=question).count()
         words = Word.objects.filter(question=question, status=Word.Status.SHOWN, count__gt=0)
         result["words"] = [
             {"text": w.text, "count": w.count} for w in words.order_by("-count", "text")[:60]
         ]
         return result
+    groups = list(
+        Vote.objects.filter(question=question)
+        .order_by()
+        .values_list("answer")
+        .annotate(n=Count("pk"))
+    )
+    total = sum(n for _, n in groups)
+    result["total"] = total
+    opts = options(question)
     if question.kind == Kind.RANKING:
         sums = [0] * len(opts)
-        for order in votes:
+        for order, n in groups:
             for rank, index in enumerate(order, start=1):
                 if index < len(sums):
-                    sums[index] += rank
-        result["options"] = [
-            {
-                "label": option.label,
-                "average_rank": round(sums[option.index] / len(votes), 2) if votes else None,
-            }
-            for option in opts
-        ]
-        result["options"].sort(
-            key=lambda item: (item["average_rank"] is None, item["average_rank"])
+                    sums[index] += rank * n
+        result["options"] = sorted(
+            (
+                {
+                    "label": option.label,
+                    "average_rank": round(sums[option.index] / total, 2) if total else None,
+                }
+                for option in opts
+            ),
+            key=lambda item: (item["average_rank"] is None, item["average_rank"]),
         )
         return result
     counts = [0] * len(opts)
-    for answer in votes:
+    for answer, n in groups:
         for index in answer if isinstance(answer, list) else [answer]:
             if 0 <= index < len(counts):
-                counts[index] += 1
+                counts[index] += n
     result["options"] = [
         {
             "label": option.label,
             "emoji": option.emoji,
             "count": counts[option.index],
-            "percent": round(100 * counts[option.index] / len(votes)) if votes else 0,
+            "percent": round(100 * counts[option.index] / total) if total else 0,
         }
         for option in opts
     ]

@@ -239,7 +239,8 @@ def _live_texts() -> dict:
     }
 
 
-def _qr_svg(url: str) -> SafeString:
+def qr_svg(url: str) -> SafeString:
+    """A QR code to `url` as inline SVG (used by the presenter, code sheets and posters)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage)
     # Safe: the markup comes from the qrcode library; the URL is ours.
     return mark_safe(image.to_string(encoding="unicode"))
@@ -474,7 +475,7 @@ def presenter(request: HttpRequest, session: PollSession) -> HttpResponse:
         "options": polls.options(question) if question is not None else [],
         "participants": polls.participant_count(session),
         "tally": polls.tally(question) if question and session.results_visible else None,
-        "qr": _qr_svg(phone_url),
+        "qr": qr_svg(phone_url),
         "phone_url": phone_url.split("://", 1)[-1],
         "join_url": join_url.split("://", 1)[-1],
         "snapshot_url": reverse("polls:snapshot", args=[session.join_code]),
