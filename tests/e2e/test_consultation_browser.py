@@ -8,8 +8,6 @@ checked with axe on a desktop and on a phone, the admin pages on a desktop.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +16,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_browser import AXE_OPTIONS, VIEWPORTS, _describe
 from tests.e2e.test_provider_browser import CODE_LINE
-from tests.plugins.appserver import ROOT
 
 pytestmark = pytest.mark.browser
 axe = Axe()
@@ -94,14 +91,7 @@ def _sign_in_with_a_code(page, live_site, artifacts) -> None:
 def test_a_stakeholder_comment_is_answered_in_the_admin_and_shown_in_the_report(
     live_site, browser, artifacts
 ):
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=ROOT,
-        env=live_site.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    live_site.shell(PREPARE)
     stakeholder = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nl-NL")
     staff = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nl-NL")
     try:

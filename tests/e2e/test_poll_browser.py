@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,7 +14,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import AXE_OPTIONS, _describe
-from tests.plugins.appserver import ROOT
 
 pytestmark = pytest.mark.browser
 axe = Axe()
@@ -111,14 +108,7 @@ def _join_and_vote(browser, live_site, artifacts, answer: str, name: str | None)
 def test_phones_join_by_code_vote_and_the_big_screen_shows_the_counts(
     live_site, browser, artifacts
 ):
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", MAKE_POLL],
-        cwd=ROOT,
-        env=live_site.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    live_site.shell(MAKE_POLL)
     host = browser.new_context(viewport={"width": 1280, "height": 800}, locale="nl-NL")
     phones = []
     try:

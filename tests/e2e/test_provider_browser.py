@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +10,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import AXE_OPTIONS, _describe
-from tests.plugins.appserver import ROOT
 
 pytestmark = pytest.mark.browser
 axe = Axe()
@@ -55,14 +52,7 @@ def _sign_in(page, live_site):
 
 
 def test_worker_registers_a_case_and_prints_the_letter(live_site, browser, artifacts):
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", MAKE_WORKER],
-        cwd=ROOT,
-        env=live_site.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    live_site.shell(MAKE_WORKER)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="nl-NL")
     page = context.new_page()
     try:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import AXE_OPTIONS, _describe
-from tests.plugins.appserver import ROOT
 
 pytestmark = pytest.mark.browser
 axe = Axe()
@@ -30,16 +26,7 @@ print(issue_invitations(case)[0].code)
 
 
 def _issue_parent_code(live_site) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", ISSUE_CODE],
-        cwd=ROOT,
-        env=live_site.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip().splitlines()[-1]
+    return live_site.shell(ISSUE_CODE).strip().splitlines()[-1]
 
 
 def _check(page, artifacts, name):

@@ -15,16 +15,17 @@ from tests.plugins.servers import free_port, stop_process, wait_for_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
+def _manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
+    """Run a manage.py command against the server's database; its standard output."""
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
         text=True,
-        timeout=300,
-    )
+        timeout=timeout,
+    ).stdout
 
 
 def prepare_database(workdir: Path) -> dict[str, str]:
@@ -66,6 +67,10 @@ class AppServer:
     def url(self) -> str:
         """The base URL, without a trailing slash."""
         return f"http://127.0.0.1:{self.port}"
+
+    def shell(self, code: str) -> str:
+        """Run Python in `manage.py shell` on the server's database (to prepare test data)."""
+        return _manage(self.env, "shell", "-c", code, timeout=60)
 
     def stop(self) -> None:
         """Stop the server."""
