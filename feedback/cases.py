@@ -27,6 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from feedback import tally
 from feedback.choices import (
     AgeBand,
     Channel,
@@ -815,6 +816,7 @@ def import_csv(upload, user, providers: Iterable[Provider]) -> ImportResult:
             with transaction.atomic():
                 for chunk in _chunks(cases):
                     Case.objects.bulk_create(chunk)
+                    tally.add_cases(chunk)
                 for case in cases:
                     if case.no_invite:
                         result.no_invite += 1

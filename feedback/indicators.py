@@ -50,6 +50,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from feedback import tally
 from feedback.choices import (
     AgeBand,
     Agreement,
@@ -578,16 +579,112 @@ Tallies = dict[tuple[str, GroupKey], _Tally]
 
 
 def _tallies(dims: tuple[str, ...], granularity: str, filters: Mapping[str, object]) -> Tallies:
-    """Counts per (period, group) from every source; the group is a tuple, one value per dim."""
+    """Counts per (period, group) from every source; the group is a tuple, one value per dim.
+
+    From the pre-counted tallies (feedback.tally) where they hold the answer, else from the
+    raw rows; both give the same counts.
+    """
     if granularity not in GRANULARITIES:
         raise ValueError(f"unknown period length {granularity!r}")
+    plan = _tally_plan(dims, filters) if getattr(settings, "INDICATOR_TALLIES", True) else None
+    if plan is not None:
+        return _tallies_from_tally(plan, dims, granularity, filters)
+    return _raw_tallies([SPLITS[dim] for dim in dims], granularity, filters)
+
+
+def _raw_tallies(splits: list[Split], granularity: str, filters: Mapping[str, object]) -> Tallies:
     tallies: Tallies = defaultdict(_Tally)
-    splits = [SPLITS[dim] for dim in dims]
     _count_answers(tallies, splits, granularity, filters)
     if granularity == HALF_YEAR:
         _count_kept(tallies, splits, filters)
         _count_invitations(tallies, splits, filters)
     _count_cases(tallies, splits, granularity, filters)
+    return tallies
+
+
+# --- the pre-counted path -------------------------------------------------------------------
+
+_ORDINARY = ("help_type", "district", "age_band")
+
+
+@dataclass(frozen=True)
+class _TallyPlan:
+    dim: str
+    scope: int
+    by_scope: bool
+
+
+def _single(value):
+    if isinstance(value, list | tuple | set | frozenset):
+        value = list(value)
+        return value[0] if len(value) == 1 else None
+    return value
+
+
+def _tally_plan(dims: tuple[str, ...], filters: Mapping[str, object]) -> _TallyPlan | None:
+    """How the tallies answer this question, or None when only the raw rows can."""
+    ordinary = {dim for dim in dims if dim in _ORDINARY} | {f for f in filters if f in _ORDINARY}
+    if len(ordinary) > 1:
+        return None
+    scope = 0
+    if "provider" in filters:
+        if "provider" in dims:
+            return None
+        provider = _single(filters["provider"])
+        scope = getattr(provider, "pk", provider)
+        if not isinstance(scope, int) or isinstance(scope, bool) or scope <= 0:
+            return None
+    dim = next(iter(ordinary), tally.OVERALL)
+    if "provider" in dims:
+        if dim == tally.OVERALL:
+            return _TallyPlan("provider", 0, False)
+        return _TallyPlan(dim, 0, True)
+    return _TallyPlan(dim, scope, False)
+
+
+def _as_list(value):
+    if isinstance(value, list | tuple | set | frozenset):
+        return [getattr(v, "pk", v) for v in value]
+    return getattr(value, "pk", value)
+
+
+def _tallies_from_tally(plan: _TallyPlan, dims, granularity, filters) -> Tallies:
+    values = filters.get(plan.dim) if plan.dim in _ORDINARY else None
+    rows = tally.rows(
+        granularity,
+        plan.dim,
+        plan.scope,
+        synthetic=_as_list(filters["synthetic"]) if "synthetic" in filters else None,
+        respondent=_as_list(filters["respondent"]) if "respondent" in filters else None,
+        values=_as_list(values) if values is not None else None,
+        by_scope=plan.by_scope,
+    )
+    no_cases = "respondent" in dims or "respondent" in filters
+    tallies: Tallies = defaultdict(_Tally)
+    for row in rows:
+        question, answer, n = row["question"], row["answer"], row["n"]
+        if not n or (question == CASES and no_cases):
+            continue
+        group = []
+        for dim in dims:
+            if dim == "respondent":
+                group.append(row["respondent"])
+            elif dim == "provider":
+                if plan.by_scope:
+                    group.append(row["scope"])
+                else:
+                    group.append(int(row["value"]) if row["value"] else None)
+            else:
+                group.append(row["value"])
+        current = tallies[(row["period"], tuple(group))]
+        if question == RESPONSES:
+            current.responses += n
+        elif question == INVITATIONS:
+            current.invitations += n
+        elif question == CASES:
+            current.cases[answer] += n
+        else:
+            current.answers[question][answer] += n
     return tallies
 
 
@@ -614,9 +711,11 @@ def _count_answers(tallies: Tallies, splits, granularity, filters) -> None:
                 tally.answers[question][answer] += row[alias]
 
 
-def _count_kept(tallies: Tallies, splits, filters) -> None:
+def _count_kept(tallies: Tallies, splits, filters, only_cases: bool = False) -> None:
     """Add the totals kept in ResponseAggregate after their raw rows were purged."""
     lookups = _lookups(filters, "answer_field")
+    if only_cases:
+        lookups["question"] = CASES
     fields = [split.answer_field for split in splits]
     with_cases = all(split.case_field for split in splits) and "respondent" not in filters
     rows = (
@@ -668,6 +767,44 @@ def _count_cases(tallies: Tallies, splits, granularity, filters) -> None:
     for row in rows:
         period = _period_of_month(row["end_month"], granularity)
         tallies[(period, tuple(row[name] for name in fields))].cases[row["end_reason"]] += row["_n"]
+
+
+def raw_cells(dim: str, granularity: str, by_provider: bool = False) -> Counter:
+    """Every count of one split from the raw rows, keyed as the tallies store them (see
+    feedback.tally.KEY_FIELDS); with `by_provider`, per provider (scope) instead of for all."""
+    base = [] if dim == tally.OVERALL else [SPLITS[dim]]
+    scoped = [SPLITS["provider"]] if by_provider else []
+    cells: Counter = Counter()
+
+    def cell(period, group, respondent, question, answer):
+        scope = group[0] if by_provider else 0
+        if by_provider and scope is None:
+            return None  # answers of an unknown provider count in scope 0 only
+        raw = group[len(scoped)] if base else None
+        value = "" if raw is None else str(raw)
+        return (granularity, dim, scope, group[-1], period, value, respondent, question, answer)
+
+    splits = [*scoped, *base, SPLITS["respondent"], _SYNTHETIC]
+    for (period, group), counts in _raw_tallies(splits, granularity, {}).items():
+        respondent = group[-2]
+        found = [(RESPONSES, "", counts.responses), (INVITATIONS, "", counts.invitations)]
+        for question, answers in counts.answers.items():
+            found += [(question, answer, n) for answer, n in answers.items()]
+        for question, answer, n in found:
+            key = cell(period, group, respondent, question, answer)
+            if key and n:
+                cells[key] += n
+    case_splits = [*scoped, *base, _SYNTHETIC]
+    case_tallies: Tallies = defaultdict(_Tally)
+    _count_cases(case_tallies, case_splits, granularity, {})
+    if granularity == HALF_YEAR:
+        _count_kept(case_tallies, case_splits, {}, only_cases=True)
+    for (period, group), counts in case_tallies.items():
+        for reason, n in counts.cases.items():
+            key = cell(period, group, "", CASES, reason)
+            if key and n:
+                cells[key] += n
+    return cells
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -788,9 +925,9 @@ def _reportable_quarters_only(result: list[Figure], tallies: Tallies) -> list[Fi
     """Drop quarter figures whose quarter, or its sibling, holds a cell below the minimum."""
     keys = {figure.key for figure in result}
     cells: dict[tuple[str, str], list[int]] = defaultdict(list)  # (key, quarter) -> n's
-    for (quarter, _group), tally in tallies.items():
+    for (quarter, _group), counts in tallies.items():
         for key in keys:
-            cells[(key, quarter)].append(INDICATORS[key].measure(tally)[1])
+            cells[(key, quarter)].append(INDICATORS[key].measure(counts)[1])
 
     def reportable(key: str, quarter: str) -> bool:
         minimum = minimum_n(INDICATORS[key].kind)

@@ -445,3 +445,52 @@ class ActionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id}: {self.comment_id}"
+
+
+class IndicatorTally(models.Model):
+    """Pre-counted answers, cases and invitations per period and group, kept up to date as
+    they arrive (feedback.tally), so dashboards sum a few thousand rows instead of scanning
+    every answer. Holds exactly what the raw counting in feedback.indicators finds; a rebuild
+    recomputes it from the raw rows (`manage.py rebuild_tallies`).
+
+    `granularity` and `period`: "half_year" with the end half-year, or "quarter" with the quarter
+    of the answer month (answers) or end month (cases). `scope`: 0 counts every provider, a
+    provider's pk only that provider. `dim`/`value`: "overall" with "", or one split (help_type,
+    district, age_band, provider) and its value ("" for an unknown provider). `respondent` is ""
+    for case rows. `question`/`answer` as in ResponseAggregate. Counts only: no person, no text.
+    """
+
+    granularity = models.CharField(max_length=9)
+    dim = models.CharField(max_length=12)
+    scope = models.PositiveIntegerField(default=0)
+    synthetic = models.BooleanField(default=False)
+    period = models.CharField(max_length=7)
+    value = models.CharField(max_length=32, blank=True)
+    respondent = models.CharField(max_length=8, blank=True)
+    question = models.CharField(max_length=40)
+    answer = models.CharField(max_length=20, blank=True)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("voorgeteld totaal")
+        verbose_name_plural = _("voorgetelde totalen")
+        constraints = [
+            # Its index serves the dashboards' lookups: granularity, dim and scope first.
+            models.UniqueConstraint(
+                fields=[
+                    "granularity",
+                    "dim",
+                    "scope",
+                    "synthetic",
+                    "period",
+                    "value",
+                    "respondent",
+                    "question",
+                    "answer",
+                ],
+                name="one_tally_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.granularity} {self.period} {self.dim}={self.value} {self.question}"

@@ -226,9 +226,11 @@ def purge(now: datetime.datetime, months: int | None = None) -> PurgeReport:
     Cases go when their end month is before the cutoff; raw answers go per end half-year as
     soon as that half-year starts before the cutoff month (see the module docstring).
     """
+    from feedback import tally  # tally reads this module's question names
+
     months = settings.SURVEY_RETENTION_MONTHS if months is None else months
     report = PurgeReport(cutoff=retention_cutoff(now, months))
-    with transaction.atomic():
+    with transaction.atomic(), tally.paused():
         old_cases = Case.objects.filter(end_month__lt=report.cutoff)
         # Saved but never submitted answers were acknowledged: count them before the case goes.
         # Answers submitted but not yet released are released here too, before their draft goes.
@@ -255,4 +257,6 @@ def purge(now: datetime.datetime, months: int | None = None) -> PurgeReport:
         _, deleted = old_cases.delete()
         report.cases_deleted = deleted.get(Case._meta.label, 0)
         report.invitations_deleted = deleted.get(Invitation._meta.label, 0)
+        # Quarters come from live rows only: recount what the purge moved into the totals.
+        tally.rebuild()
     return report

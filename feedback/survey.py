@@ -305,6 +305,8 @@ def _response_from(draft: SurveyDraft, now: datetime.datetime) -> SurveyResponse
 
 def release_answers(now: datetime.datetime | None = None) -> int:
     """Write every submitted draft as an anonymous answer, in one transaction, in random order."""
+    from feedback import tally  # tally reads this module's questions
+
     now = now or timezone.now()
     with transaction.atomic():
         drafts = list(
@@ -317,6 +319,7 @@ def release_answers(now: datetime.datetime | None = None) -> int:
         random.SystemRandom().shuffle(drafts)
         responses = [_response_from(draft, now) for draft in drafts]
         SurveyResponse.objects.bulk_create(responses)
+        tally.add_answers(responses)
         flags = []
         for response in responses:
             signal = safeguarding.check(response.most_important_change, response.what_should_change)

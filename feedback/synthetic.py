@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from feedback import tally
 from feedback.choices import (
     AgeBand,
     Agreement,
@@ -302,7 +303,7 @@ def seed_synthetic_feedback(
     """Create the synthetic demo cases, invitations and answers once; later calls do nothing."""
     now = now or timezone.localdate()
     rng = random.Random(seed)
-    with transaction.atomic():
+    with transaction.atomic(), tally.paused():
         if (
             Case.objects.filter(synthetic=True).exists()
             or SurveyResponse.objects.filter(synthetic=True).exists()
@@ -315,6 +316,7 @@ def seed_synthetic_feedback(
         invitations, responses = _invitations_and_answers(rng, planned, now)
         Invitation.objects.bulk_create(invitations, batch_size=BATCH_SIZE)
         SurveyResponse.objects.bulk_create(responses, batch_size=BATCH_SIZE)
+        tally.rebuild()
     stories = [r for r in responses if r.story_status]
     return SyntheticReport(
         cases=len(planned),

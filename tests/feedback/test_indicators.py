@@ -33,7 +33,7 @@ from feedback.indicators import (
 from feedback.models import Case, Invitation, Provider, ResponseAggregate, SurveyResponse
 from feedback.retention import purge
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counting")]
 
 _codes = itertools.count(1)
 

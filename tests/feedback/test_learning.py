@@ -18,7 +18,7 @@ from feedback.models import (
     SurveyResponse,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counting")]
 
 
 def _answers(provider, marks: list[int], end_period: str, help_type=HelpType.AMBULANT) -> None:

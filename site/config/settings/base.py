@@ -275,3 +275,6 @@ PUBLIC_COUNT_ROUNDING = env_int("PUBLIC_COUNT_ROUNDING", 5)
 # A type of help at a provider needs this many answers in a half-year before it can be
 # flagged for a learning conversation (feedback/learning.py).
 SIGNAL_MIN_N = env_int("SIGNAL_MIN_N", 30)
+# Indicators read the pre-counted tallies (feedback/tally.py) where they can; False counts the
+# raw answers every time (for the benchmark's baseline and for checking the tallies).
+INDICATOR_TALLIES = True
