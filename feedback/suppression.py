@@ -55,9 +55,11 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, NamedTuple
 
 from django.conf import settings
+from django.utils.formats import number_format
 
 # Why a number is hidden. Publishing paths show all of them as "te weinig reacties": telling a
 # reader which ones are small and which ones hide a neighbour would narrow their ranges.
@@ -85,6 +87,15 @@ def round_public(count: int) -> int:
     if step <= 1:
         return count
     return (count + step // 2) // step * step
+
+
+def one_decimal(x: float) -> str:
+    """A mean with one decimal, rounded half up ("7,4" in Dutch, "7.4" in English).
+
+    number_format(x, decimal_pos=1) alone cuts off the other decimals: 7.08 would read "7,0".
+    """
+    rounded = Decimal(str(x)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return number_format(rounded, decimal_pos=1)
 
 
 def _percent(part: float, whole: int) -> int:

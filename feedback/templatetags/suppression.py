@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from feedback.suppression import Cell
+from feedback.suppression import Cell, one_decimal
 
 register = template.Library()
 
@@ -25,7 +25,8 @@ def cell_text(cell: Cell) -> str:
     if cell.kind == "share":
         return f"{number_format(cell.percent)}%"
     if cell.kind == "mean":
-        return number_format(cell.value, decimal_pos=1)
+        # Rounded half up: number_format(decimal_pos=1) alone cuts off (7.99 would read 7,9).
+        return one_decimal(cell.value)
     return number_format(cell.value)
 
 

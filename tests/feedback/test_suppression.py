@@ -421,3 +421,13 @@ def test_the_cycle_audit_agrees_with_brute_force_on_tiny_tables(counts, data):
     # And the module's own pattern leaves every hidden number free.
     pattern = hidden_positions(suppress_table(counts))
     assert brute_force_free(truth, pattern) == pattern
+
+
+def test_a_shown_mean_is_rounded_half_up_not_cut_off():
+    from django.utils import translation
+
+    from feedback.templatetags.suppression import cell_text
+
+    with translation.override("nl"):
+        assert cell_text(figure(7.99, 40)) == "8,0"
+        assert cell_text(figure(7.05, 40)) == "7,1"
