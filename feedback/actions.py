@@ -238,3 +238,73 @@ def _send_action_mail(action: Action, comment: Comment, address: str, url: str) 
         logger.exception("action mail for action %s, comment %s failed", action.pk, comment.pk)
         return False
     return True
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+# Demo actions, each linked to seeded input: (title, description, heard, status, core task slug,
+# words that find the cited comments of the demo consultation, poll join code, indicator keys).
+_DEMO_ACTIONS = (
+    (
+        "Meer kennis over autisme en ADHD in de wijkteams",
+        "De wijkteams krijgen dit jaar een training over autisme en ADHD. Ouders en jongeren "
+        "helpen mee om de training te maken.",
+        "Partners zeiden: in de wijkteams is te weinig kennis over autisme en ADHD.",
+        "in_progress",
+        "stevig-lokaal-team",
+        ("autisme",),
+        "",
+        ["agree_taken_seriously"],
+    ),
+    (
+        "Een plan met acties bij de visie",
+        "Bij de nieuwe visie komt een uitvoeringsplan. Daarin staat per kernopgave wat we doen, "
+        "wie het doet en wanneer het klaar is.",
+        "Partners zeiden: mooie uitgangspunten, maar hoe gaan jullie het doen?",
+        "planned",
+        "duurzaam-betaalbaar-jeugdstelsel",
+        ("We missen de hoe", "geen acties"),
+        "",
+        [],
+    ),
+    (
+        "De weg naar hulp op één plek",
+        "Op de website van het CJG staat nu op één pagina waar je met welke vraag terecht kunt. "
+        "Jongeren van de JPRA hebben de tekst getest.",
+        "Jongeren zeiden in de peiling: ik weet niet goed waar ik met een vraag heen kan.",
+        "done",
+        "sterke-sociale-basis",
+        (),
+        "JPRA26",
+        ["carry_on", "response_rate"],
+    ),
+)
+
+
+def seed_demo_actions() -> str:
+    """Three published demo actions linked to the demo's comments, poll and indicators; once."""
+    today = timezone.localdate()
+    created = 0
+    for title, description, heard, status, slug, words, code, keys in _DEMO_ACTIONS:
+        if Action.objects.filter(title=title).exists():
+            continue
+        action = Action.objects.create(
+            title=title,
+            description=description,
+            heard=heard,
+            status=status,
+            planned_on=today.replace(day=1),
+            started_on=today.replace(day=1) if status != "planned" else None,
+            done_on=today if status == "done" else None,
+            indicator_keys=keys,
+            published=True,
+            # Set by hand, so seeding mails nobody (the admin mails on first publication).
+            first_published_at=timezone.now(),
+        )
+        action.core_tasks.set(CoreTask.objects.filter(slug=slug))
+        for word in words:
+            action.comments.add(*Comment.objects.filter(text__icontains=word))
+        if code:
+            action.poll_sessions.set(PollSession.objects.filter(join_code=code))
+        created += 1
+    return f"Demo actions: {created} created."

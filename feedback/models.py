@@ -204,6 +204,15 @@ class SurveyResponse(models.Model):
         blank=True,
         default=StoryStatus.NONE,
     )
+    # Only this text is ever published, never the two open answers above (feedback.stories).
+    story_text = models.TextField(
+        _("tekst voor de website"),
+        blank=True,
+        help_text=_("Haal namen, plaatsen, scholen en andere herkenbare dingen weg."),
+    )
+    # A key of feedback.indicators.INDICATORS; checked by the moderation form, not by choices,
+    # so a renamed indicator label needs no migration.
+    story_indicator = models.CharField(_("gaat over het cijfer"), max_length=40, blank=True)
     synthetic = models.BooleanField(default=False)
 
     class Meta:
@@ -494,3 +503,67 @@ class IndicatorTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.granularity} {self.period} {self.dim}={self.value} {self.question}"
+
+
+class StoryVote(models.Model):
+    """One voter's pick for the story of a half-year, with why.
+
+    Panel members and story moderators vote; a voter has one vote per half-year and may change
+    it until staff publish the choice. Votes and reasons are never shown with a name.
+    """
+
+    half_year = models.CharField(_("half jaar"), max_length=7, help_text="e.g. 2026-H1")
+    story = models.ForeignKey(
+        SurveyResponse,
+        on_delete=models.CASCADE,
+        related_name="story_votes",
+        verbose_name=_("verhaal"),
+    )
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="story_votes",
+        verbose_name=_("gekozen door"),
+    )
+    why = models.TextField(_("waarom"), max_length=500)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("keuze voor het verhaal van het halfjaar")
+        verbose_name_plural = _("keuzes voor het verhaal van het halfjaar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["half_year", "voter"], name="one_story_vote_per_half_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.half_year}: {self.story_id}"
+
+
+class StoryOfHalfYear(models.Model):
+    """The story staff chose for a half-year after the panel's votes, with why.
+
+    Public on the story wall once `published`; from then on the panel can no longer vote for
+    that half-year.
+    """
+
+    half_year = models.CharField(_("half jaar"), max_length=7, unique=True)
+    story = models.ForeignKey(
+        SurveyResponse,
+        on_delete=models.CASCADE,
+        related_name="chosen_for",
+        verbose_name=_("verhaal"),
+    )
+    why = models.TextField(_("waarom dit verhaal"))
+    published = models.BooleanField(_("openbaar"), default=False)
+    published_at = models.DateTimeField(_("openbaar sinds"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-half_year"]
+        verbose_name = _("verhaal van het halfjaar")
+        verbose_name_plural = _("verhalen van het halfjaar")
+
+    def __str__(self) -> str:
+        return self.half_year

@@ -34,3 +34,8 @@ def can_follow_up_signals(user) -> bool:
 def can_moderate_stories(user) -> bool:
     """Staff who decide whether a consented story may be quoted."""
     return user.is_authenticated and (user.is_superuser or user.has_perm("feedback.moderate_story"))
+
+
+def can_see_all_providers(user) -> bool:
+    """Staff who may compare providers (dashboards with a provider split, learning signals)."""
+    return user.is_authenticated and (user.is_superuser or user.has_perm("feedback.view_provider"))

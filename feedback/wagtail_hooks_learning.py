@@ -1,4 +1,5 @@
-"""Admin page "Leergesprekken": cells (type of help x provider) that scored low twice.
+"""Admin pages "Leergesprekken" (cells, type of help x provider, that scored low twice) and
+"Cijfers" (the staff dashboard, feedback.views_insights).
 
 Imported from FeedbackConfig.ready(); staff with the right to see providers may read it.
 """
@@ -40,8 +41,13 @@ class SignalsMenuItem(MenuItem):
 
 @hooks.register("register_admin_urls")
 def register_signals_url():
-    """The page of learning signals."""
-    return [path("leergesprekken/", signals_view, name="feedback_learning_signals")]
+    """The page of learning signals and the staff dashboard."""
+    from feedback.views_insights import staff_dashboard
+
+    return [
+        path("leergesprekken/", signals_view, name="feedback_learning_signals"),
+        path("cijfers/", staff_dashboard, name="feedback_insights"),
+    ]
 
 
 @hooks.register("register_admin_menu_item")
@@ -53,3 +59,9 @@ def register_signals_menu_item():
         icon_name="warning",
         order=420,
     )
+
+
+@hooks.register("register_admin_menu_item")
+def register_insights_menu_item():
+    """Cijfers (the staff dashboard) in the admin menu."""
+    return SignalsMenuItem(_("Cijfers"), reverse("feedback_insights"), icon_name="table", order=410)

@@ -20,6 +20,9 @@ urlpatterns = [
     path("jongerenpanel/", include("youth_panel.urls_panel")),
     path("feedback/", include("feedback.urls")),
     path("wij-deden/", include("feedback.urls_actions")),
+    path("wat-jullie-zeiden/", include("feedback.urls_inputs")),
+    path("verhalen/", include("feedback.urls_stories")),
+    path("cijfers/", include("feedback.urls_insights")),
     path("inspraak-acties/", include("consultations.urls")),
     path("k/", include("consultations.urls_short")),
 ]

@@ -23,6 +23,11 @@ PAGES = [
     ("versies", "/inspraak/concept-visie-jeugd/versies/", None),
     ("jongerenpanel", "/jongerenpanel/", "Jongerenpanel"),
     ("wij-deden", "/wij-deden/", "Jullie zeiden, wij deden"),
+    ("cijfers", "/cijfers/", "Cijfers: heeft de hulp geholpen?"),
+    ("cijfers-soort-hulp", "/cijfers/?indeling=help_type", "Cijfers: heeft de hulp geholpen?"),
+    ("wat-jullie-zeiden", "/wat-jullie-zeiden/", "Wat jullie zeiden"),
+    ("zeiden-lokaal-team", "/wat-jullie-zeiden/stevig-lokaal-team/", None),
+    ("verhalen", "/verhalen/", None),
 ]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -90,7 +95,9 @@ def test_skip_link_is_the_first_stop_and_moves_focus_to_the_content(live_site, p
     assert page.evaluate("document.activeElement.id") == "inhoud"
 
 
-@pytest.mark.parametrize("path", ["/", "/visie/", "/visie/sterke-sociale-basis/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/visie/", "/visie/sterke-sociale-basis/", "/cijfers/?indeling=district"]
+)
 def test_pages_reflow_at_320_pixels_without_sideways_scrolling(live_site, browser, path):
     # 320 CSS pixels wide is what a 1280 px screen shows at 400 % zoom (WCAG 1.4.10).
     context = browser.new_context(viewport={"width": 320, "height": 640})

@@ -9,6 +9,7 @@ Personas (from tests/consultations/conftest.py):
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.core import mail
@@ -335,3 +336,19 @@ def test_admin_refuses_done_before_started(client, policy_officer):
     assert response.status_code == 200
     assert "Klaar kan niet vóór begonnen liggen." in response.content.decode()
     assert not Action.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_three_published_actions_linked_to_seeded_input():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+
+    actions = Action.objects.published()
+    assert actions.count() == 3
+    assert all(action.core_tasks.exists() for action in actions)
+    assert sum(action.comments.count() for action in actions) >= 3
+    assert any(action.poll_sessions.exists() for action in actions)
+    assert any(action.indicator_keys for action in actions)
+    assert not ActionNotice.objects.exists()

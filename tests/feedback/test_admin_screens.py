@@ -60,7 +60,10 @@ def test_story_moderation_lists_only_consented_stories(client, staff, answers):
     plain = answers[2]
     assert client.get(f"/beheer/verhalen/edit/{plain.pk}/").status_code == 404
     story = answers[1]
-    client.post(f"/beheer/verhalen/edit/{story.pk}/", {"story_status": "approved"})
+    client.post(
+        f"/beheer/verhalen/edit/{story.pk}/",
+        {"story_status": "approved", "story_text": "We praten weer.", "story_indicator": ""},
+    )
     assert SurveyResponse.objects.get(pk=story.pk).story_status == "approved"
 
 

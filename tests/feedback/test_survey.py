@@ -127,6 +127,8 @@ def test_submitting_burns_the_code_and_stores_an_anonymous_answer(client, parent
 def test_no_field_of_an_answer_leads_back_to_a_code_case_or_contact():
     allowed = {
         "id",
+        "story_text",
+        "story_indicator",
         "respondent",
         "period",
         "provider",

@@ -5,6 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from consultations.demo import seed_demo_consultation
+from feedback.actions import seed_demo_actions
+from feedback.stories import seed_demo_stories
 from feedback.synthetic import seed_synthetic_feedback
 from home.content import ContentError
 from home.seed import seed
@@ -34,10 +36,14 @@ class Command(BaseCommand):
             self.stdout.write("Nothing to do: the demo content is up to date.")
         # Synthetic closed cases and answers, so the survey and learning loop have data to show.
         self.stdout.write(str(seed_synthetic_feedback()))
+        # Approved demo stories with their website text, panel votes and a story of the half-year.
+        self.stdout.write(seed_demo_stories())
         # A live poll that the demo staff member can start at once.
         self.stdout.write(seed_demo_poll())
         # An open consultation on the draft vision with the comments of the seed's Bijlage 2.
         self.stdout.write(seed_demo_consultation())
+        # "Jullie zeiden, wij deden": actions linked to the demo's comments, poll and figures.
+        self.stdout.write(seed_demo_actions())
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo staff login (Wagtail admin at /beheer/):\n"
