@@ -106,6 +106,7 @@ class Dashboard:
     provider: Provider | None = None
     synthetic: bool = False
     problems: list[str | Promise] = field(default_factory=list)
+    granularity: str = indicators.HALF_YEAR
 
     @property
     def split_label(self) -> str | Promise:
@@ -205,14 +206,18 @@ def build(
     split: str = "overall",
     provider: Provider | None = None,
     reference: bool = False,
+    granularity: str = indicators.HALF_YEAR,
 ) -> Dashboard:
     """The dashboard for one audience, half-year and split (see the module docstring).
 
     `provider` narrows every figure to that provider (a provider's own dashboard);
     `reference` adds the all-providers figure of the period beside each indicator.
+    `granularity` QUARTER gives the reportable quarters (staff only; see feedback.indicators).
     """
     splits = PUBLIC_SPLITS if public else STAFF_SPLITS
     problems: list[str | Promise] = []
+    if public or granularity not in indicators.GRANULARITIES:
+        granularity = indicators.HALF_YEAR
     if split not in splits:
         problems.append(_("Deze indeling kennen we niet. Je ziet nu alle antwoorden samen."))
         split = "overall"
@@ -221,7 +226,7 @@ def build(
     synthetic = uses_synthetic_data()
     base = {"synthetic": synthetic}
     filters = {**base, **_data_filters(provider)}
-    periods = indicators.periods(indicators.HALF_YEAR, filters)
+    periods = indicators.periods(granularity, filters)
     if period is None:
         period = periods[-1] if periods else None
     elif period not in periods:
@@ -231,25 +236,27 @@ def build(
         period = periods[-1] if periods else None
     if period is None:
         problems.append(_("Er zijn nog geen antwoorden om te laten zien."))
-        return Dashboard(public, None, [], split, splits, [], provider, synthetic, problems)
+        return Dashboard(
+            public, None, [], split, splits, [], provider, synthetic, problems, granularity
+        )
 
     overall = {
         (figure.key, figure.period): figure
-        for figure in indicators.figures("overall", indicators.HALF_YEAR, None, filters)
+        for figure in indicators.figures("overall", granularity, None, filters)
     }
     by_group: dict[str, list[indicators.Figure]] = {}
     if split != "overall":
-        for figure in indicators.figures(split, indicators.HALF_YEAR, period, filters):
+        for figure in indicators.figures(split, granularity, period, filters):
             by_group.setdefault(figure.key, []).append(figure)
     references = {}
     if reference and provider is not None:
         references = {
             figure.key: figure
-            for figure in indicators.figures("overall", indicators.HALF_YEAR, period, base)
+            for figure in indicators.figures("overall", granularity, period, base)
         }
 
     blocks = []
-    for key in indicators.keys_for(split, indicators.HALF_YEAR, filters):
+    for key in indicators.keys_for(split, granularity, filters):
         indicator = indicators.INDICATORS[key]
         own = overall.get((key, period))
         figure, groups = _published_groups(own, by_group.get(key, []), public)
@@ -273,19 +280,36 @@ def build(
                 headline=key in HEADLINE_KEYS,
             )
         )
-    return Dashboard(public, period, periods, split, splits, blocks, provider, synthetic, problems)
+    return Dashboard(
+        public, period, periods, split, splits, blocks, provider, synthetic, problems, granularity
+    )
 
 
 def from_query(
     query: Mapping[str, str], *, public: bool, provider: Provider | None = None
 ) -> Dashboard:
-    """A dashboard from a page's or API's query string (?periode=2025-H2&indeling=district)."""
+    """A dashboard from a page's or API's query string (?periode=2025-H2&indeling=district;
+    staff also &per=kwartaal)."""
     period = (query.get("periode") or "").strip() or None
     split = (query.get("indeling") or "overall").strip()
+    granularity = indicators.QUARTER if query.get("per") == "kwartaal" else indicators.HALF_YEAR
     return build(
+        granularity=granularity,
         public=public,
         period=period,
         split=split,
         provider=provider,
         reference=provider is not None,
     )
+
+
+def period_label(period: str) -> str:
+    """A period in words: "tweede helft van 2025", "derde kwartaal van 2025"."""
+    from feedback.stories import half_year_label
+
+    if len(period or "") == 7 and period[4:6] == "-Q" and period[6] in "1234":
+        names = {"1": _("eerste"), "2": _("tweede"), "3": _("derde"), "4": _("vierde")}
+        return str(
+            _("%(number)s kwartaal van %(year)s") % {"number": names[period[6]], "year": period[:4]}
+        )
+    return half_year_label(period)

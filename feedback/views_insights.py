@@ -27,8 +27,8 @@ def _context(board: publish.Dashboard, *, with_stories: bool) -> dict:
         "dashboard": board,
         "chart_blocks": blocks,
         "split_choices": publish.split_choices(board.public),
-        "period_choices": [(p, stories.half_year_label(p)) for p in board.periods],
-        "period_label": stories.half_year_label(board.period) if board.period else "",
+        "period_choices": [(p, publish.period_label(p)) for p in board.periods],
+        "period_label": publish.period_label(board.period) if board.period else "",
         "synthetic_note": publish.SYNTHETIC_NOTE,
         "min_n": settings.SUPPRESSION_MIN_N,
     }

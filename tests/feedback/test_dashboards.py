@@ -267,3 +267,14 @@ def test_the_dashboard_page_uses_a_handful_of_queries(
     with django_assert_max_num_queries(40):
         response = client.get("/cijfers/?indeling=help_type")
     assert re.search(r"<svg[^>]+role=\"img\"", response.content.decode())
+
+
+def test_staff_may_see_reportable_quarters_and_the_public_only_half_years(demo_data):
+    staff = publish.from_query({"per": "kwartaal"}, public=False)
+    public = publish.from_query({"per": "kwartaal"}, public=True)
+
+    assert staff.granularity == "quarter"
+    assert staff.periods and all("-Q" in period for period in staff.periods)
+    assert public.granularity == "half_year"
+    assert all("-H" in period for period in public.periods)
+    assert publish.period_label("2025-Q3") == "derde kwartaal van 2025"
