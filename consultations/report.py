@@ -3,8 +3,9 @@
 Both are public and the same for every reader. They show only published comments (never
 pending or hidden ones). A public comment shows its organisation, text and answer; a staff-only
 comment shows only that it exists, where it is about and its outcome, never its author, its
-organisation (name or kind) or its text. Counts about young people below SMALL_COUNT are shown
-as "minder dan 10"; counts about organisations are exact, because organisations are not minors.
+organisation (name or kind) or its text. Counts about young people pass feedback.suppression:
+below SUPPRESSION_MIN_N they read "minder dan 10", the others are rounded like every public
+count; counts about organisations are exact, because organisations are not minors.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from consultations.models import Comment, ConsultationPage, DraftVersion, Organisation
-
-SMALL_COUNT = 10
+from feedback import suppression
 
 
 @dataclass
@@ -168,26 +169,34 @@ def response_report(consultation: ConsultationPage) -> dict:
 # The participation trail.
 
 
+def small_count() -> int:
+    """Counts about young people below this are hidden (settings.SUPPRESSION_MIN_N)."""
+    return suppression.min_n()
+
+
 def youth_count(count: int) -> str:
-    """A count about young people: exact from SMALL_COUNT up, else "minder dan 10"."""
-    if count < SMALL_COUNT:
-        return _("minder dan %(number)s") % {"number": SMALL_COUNT}
-    return str(count)
+    """A count about young people on a public page: hidden under the suppression minimum
+    ("minder dan 10"), else rounded as feedback.suppression rounds public counts."""
+    if count < small_count():
+        return _("minder dan %(number)s") % {"number": small_count()}
+    return str(suppression.round_public(count))
 
 
 def youth_total(counts: list[int]) -> str:
     """The sum of counts about young people, without giving away a hidden part.
 
     When a part is hidden, an exact total minus the shown parts would reveal it; the total then
-    says "minstens" with a number that is true and reveals nothing new.
+    says "minstens" with a number that is true (the shown parts, rounded down) and reveals
+    nothing new.
     """
     total = sum(counts)
-    if total < SMALL_COUNT:
+    if total < small_count():
         return youth_count(total)
-    if all(count >= SMALL_COUNT for count in counts):
-        return str(total)
-    shown = sum(count for count in counts if count >= SMALL_COUNT)
-    return _("minstens %(number)s") % {"number": max(SMALL_COUNT, shown)}
+    if all(count >= small_count() for count in counts):
+        return youth_count(total)
+    shown = sum(count for count in counts if count >= small_count())
+    step = max(1, settings.PUBLIC_COUNT_ROUNDING)
+    return _("minstens %(number)s") % {"number": max(small_count(), shown - shown % step)}
 
 
 @dataclass

@@ -7,20 +7,25 @@ the response, and neither the response nor its answers hold a user, an age band,
 or a time of day.
 
 Public results are counts only, after the round closed (so that counts that change while
-someone watches do not give away one answer), with counts below report.SMALL_COUNT shown as
-"minder dan 10" and percentages and means only for questions where no count is hidden.
+someone watches do not give away one answer), through feedback.suppression: small counts and
+the counts that would give them away read "te weinig reacties", shown counts are rounded, and
+percentages and means appear only for questions where no count is hidden. For a question with
+more answers per person, "chose it" and "did not choose it" are protected alike: "all 12 chose
+X" says as much about each of them as "2 did not".
 Open answers and stories are never public here; stories wait for moderation.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import formats
@@ -37,7 +42,8 @@ from consultations.models import (
     YouthResponse,
 )
 from consultations.phases import Phase
-from consultations.report import SMALL_COUNT, youth_count, youth_total
+from consultations.report import small_count, youth_count
+from feedback import suppression
 
 Kind = YouthQuestion.Kind
 COOKIE_SALT = "consultations.youth-round"
@@ -360,39 +366,61 @@ class PublicQuestion:
     respondents: str
     rows: list[PublicRow] = field(default_factory=list)
     mean: str = ""
-    hidden: bool = False  # some count is below SMALL_COUNT: no percentages, no mean
+    hidden: bool = False  # some count is hidden: no percentages, no mean
 
 
 def _percent(value: float) -> str:
     return f"{formats.number_format(value, 0)}%"
 
 
+def _count_text(cell: suppression.Cell) -> str:
+    if not cell.shown:
+        return _("te weinig reacties")
+    return formats.number_format(cell.value)
+
+
+def _percent_text(cell: suppression.Cell) -> str:
+    if not cell.shown or cell.percent is None:
+        return ""
+    return f"{formats.number_format(cell.percent)}%"
+
+
 def public_question(result: QuestionResult) -> PublicQuestion:
-    """The public form of one question's result: counts only, small ones hidden."""
+    """The public form of one question's result: counts only, through feedback.suppression."""
     question = result.question
     counts = [option.count for option in result.options]
-    hidden = any(count < SMALL_COUNT for count in counts) or result.respondents < SMALL_COUNT
-    if question.kind in (Kind.SINGLE, Kind.SCALE):
-        # One answer each, so the respondents are the sum: do not let it give a hidden part away.
-        respondents = youth_total(counts) if counts else youth_count(result.respondents)
-    else:
-        respondents = youth_count(result.respondents)
     shown = PublicQuestion(
         text=question.text,
         kind=question.kind,
         kind_label=str(question.get_kind_display()),
-        respondents=respondents,
-        hidden=hidden and bool(result.options),
+        respondents=youth_count(result.respondents),
     )
-    for option in result.options:
-        shown.rows.append(
+    if question.kind in (Kind.SINGLE, Kind.SCALE) and counts:
+        # One answer each: the options and their total form one table.
+        table = suppression.suppress_breakdown(counts, public=True, percent=True)
+        shown.respondents = _count_text(table.total)
+        shown.hidden = table.has_hidden
+        shown.rows = [
             PublicRow(
-                option.label,
-                youth_count(option.count),
-                _percent(option.percent) if not hidden and option.percent is not None else "",
+                option.label, _count_text(cell), "" if table.has_hidden else _percent_text(cell)
             )
-        )
-    if question.kind == Kind.SCALE and not hidden and result.mean is not None:
+            for option, cell in zip(result.options, table.cells, strict=True)
+        ]
+    elif counts:
+        base_shown = result.respondents >= small_count()
+        for option in result.options:
+            chose, did_not = option.count, max(0, result.respondents - option.count)
+            cell = suppression.suppress_breakdown([chose, did_not], public=True).cells[0]
+            percent = ""
+            if cell.shown and base_shown and result.respondents >= suppression.min_n_percent():
+                # Half up, as feedback.suppression rounds percentages.
+                percent = _percent(math.floor(100 * chose / result.respondents + 0.5))
+            shown.hidden = shown.hidden or not cell.shown
+            shown.rows.append(PublicRow(option.label, _count_text(cell), percent))
+        if shown.hidden:
+            for row in shown.rows:
+                row.percent = ""
+    if question.kind == Kind.SCALE and not shown.hidden and result.mean is not None:
         shown.mean = formats.number_format(result.mean, 1)
     return shown
 
@@ -412,6 +440,7 @@ def public_summary(consultation: ConsultationPage) -> dict:
             "total": youth_count(total),
             "closed": closed,
             "questions": [public_question(r) for r in results(consultation)] if closed else [],
-            "small_count": SMALL_COUNT,
+            "small_count": small_count(),
+            "rounding": settings.PUBLIC_COUNT_ROUNDING,
         }
     }

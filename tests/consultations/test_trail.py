@@ -24,7 +24,8 @@ def poll(consultation, title, voters, **fields):
 
 
 @pytest.mark.parametrize(
-    "count, shown", [(0, "minder dan 10"), (9, "minder dan 10"), (10, "10"), (250, "250")]
+    "count, shown",
+    [(0, "minder dan 10"), (9, "minder dan 10"), (10, "10"), (12, "10"), (13, "15"), (250, "250")],
 )
 def test_counts_about_young_people_under_ten_are_hidden(count, shown):
     assert youth_count(count) == shown
@@ -33,10 +34,11 @@ def test_counts_about_young_people_under_ten_are_hidden(count, shown):
 @pytest.mark.parametrize(
     "counts, shown",
     [
-        ([12, 30], "42"),
+        ([12, 30], "40"),  # rounded, as every public count
         ([3, 4], "minder dan 10"),
-        ([12, 5], "minstens 12"),  # 17 would give away the 5
+        ([12, 5], "minstens 10"),  # 17 would give away the 5; 12 rounded down stays true
         ([6, 6], "minstens 10"),
+        ([33, 5], "minstens 30"),
     ],
 )
 def test_a_total_never_gives_away_a_hidden_part(counts, shown):
@@ -77,11 +79,11 @@ def test_the_trail_page_lists_rounds_dates_and_polls(client, consultation, org_a
     assert "Reageren op de concepttekst" in html
     assert "van 28 februari 2026 tot 15 maart 2026" in html
     assert "Versie 1 van de tekst" in html
-    assert "Peiling met jongeren: JPRA-avond" in html and "Aantal deelnemers: 14." in html
+    assert "Peiling met jongeren: JPRA-avond" in html and "Aantal deelnemers: 15." in html
     assert "Peiling met jongeren: Klas 3b" in html and "Aantal deelnemers: minder dan 10." in html
     assert "Andere inspraak" not in html
     assert "Uitslag van JPRA-avond" in html and "/uitslag/" in html
-    assert '<td class="num-col">minstens 14</td>' in html
+    assert '<td class="num-col">minstens 10</td>' in html  # 14 + a hidden 4, rounded down
     assert "Deze organisaties reageerden openbaar: Zorg A." in html
     assert html.count("<caption ") == 4
     for number in range(1, 5):

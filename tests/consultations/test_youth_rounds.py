@@ -361,25 +361,44 @@ def test_public_results_hide_counts_under_ten_and_their_percentages(youth_round)
     _fill(youth_round, 2, single="2", scale="5")
     shown = {r.question.kind: youth.public_question(r) for r in youth.results(youth_round)}
     single = shown[Kind.SINGLE]
+    # The 2 is small; with the total shown, the 10 would give it away, so it is hidden too.
     assert [(row.label, row.count, row.percent) for row in single.rows] == [
-        ("Ja", "10", ""),
-        ("Nee", "minder dan 10", ""),
+        ("Ja", "te weinig reacties", ""),
+        ("Nee", "te weinig reacties", ""),
     ]
-    assert single.hidden and single.respondents == "minstens 10"  # not 12: that gives "2" away
+    assert single.hidden and single.respondents == "10"  # 12, rounded like every public count
     assert shown[Kind.SCALE].mean == ""  # a mean could give hidden counts away
 
 
 def test_public_results_show_percentages_and_the_mean_when_no_count_is_small(youth_round):
-    _fill(youth_round, 10, single="1", scale="1", multiple=["1", "2"])
-    _fill(youth_round, 10, single="2", scale="2", multiple=["1", "3"])
+    _fill(youth_round, 15, single="1", scale="1", multiple=["1", "2"])
+    _fill(youth_round, 15, single="2", scale="2", multiple=["1", "3"])
     shown = {r.question.kind: youth.public_question(r) for r in youth.results(youth_round)}
     assert [(row.count, row.percent) for row in shown[Kind.SINGLE].rows] == [
-        ("10", "50%"),
-        ("10", "50%"),
+        ("15", "50%"),
+        ("15", "50%"),
     ]
-    assert shown[Kind.SINGLE].respondents == "20"
+    assert shown[Kind.SINGLE].respondents == "30"
     assert shown[Kind.SCALE].hidden  # nobody chose 3, 4 or 5: those are small counts too
-    assert [row.percent for row in shown[Kind.MULTIPLE].rows] == ["100%", "50%", "50%"]
+    multiple = shown[Kind.MULTIPLE]
+    # "All 30 chose it" says as much about each of them as "2 did not": hidden as well.
+    assert [row.count for row in multiple.rows] == ["te weinig reacties", "15", "15"]
+    assert multiple.hidden and [row.percent for row in multiple.rows] == ["", "", ""]
+
+
+def test_multiple_choice_shows_percentages_when_choosing_and_not_choosing_are_both_large(
+    youth_round,
+):
+    _fill(youth_round, 20, single="1", multiple=["1", "2"])
+    _fill(youth_round, 12, single="1", multiple=["1", "3"])
+    _fill(youth_round, 10, single="1", multiple=["2", "3"])
+    shown = {r.question.kind: youth.public_question(r) for r in youth.results(youth_round)}
+    rows = shown[Kind.MULTIPLE].rows
+    assert [(row.count, row.percent) for row in rows] == [
+        ("30", "76%"),  # 32 of 42, rounded to 30 on the page; the percentage is exact
+        ("30", "71%"),
+        ("20", "52%"),
+    ]
 
 
 def test_trail_and_report_show_what_young_people_said_only_after_closing(
@@ -393,7 +412,8 @@ def test_trail_and_report_show_what_young_people_said_only_after_closing(
     for name in ("trail", "report"):
         html = client.get(youth_round.subpage_url(name)).content.decode()
         assert "Wat zeiden jongeren?" in html and "Vind je je weg naar hulp?" in html
-        assert '<td class="num-col">11</td>' in html and "minder dan 10" in html
+        # 11 answered "Ja", nobody "Nee": both hidden, the total rounded.
+        assert '<td class="num-col">10</td>' in html and "te weinig reacties" in html
         assert "Geheime tekst" not in html and "Mijn verhaal" not in html
 
 
