@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from consultations.models import Comment
+from feedback import stories
 from feedback.delivery import site_root
 from feedback.indicators import INDICATORS
 from feedback.models import Action, ActionNotice
@@ -61,11 +62,12 @@ class PublicAction:
     comments: list[CitedComment] = field(default_factory=list)
     polls: list[CitedPoll] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
+    stories: list = field(default_factory=list)  # feedback.stories.PublicStory
 
     @property
     def has_input(self) -> bool:
         """Whether the action cites any input."""
-        return bool(self.comments or self.polls or self.indicators)
+        return bool(self.comments or self.polls or self.indicators or self.stories)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def public_action(action: Action) -> PublicAction:
         indicators=[
             str(INDICATORS[key].label) for key in action.indicator_keys if key in INDICATORS
         ],
+        stories=stories.cited(action),
     )
 
 

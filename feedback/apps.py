@@ -15,7 +15,7 @@ class FeedbackConfig(AppConfig):
         and the signals that keep the pre-counted indicator tallies up to date."""
         from django.db.models.signals import post_delete, post_save, pre_save
 
-        from feedback import tally, wagtail_hooks_learning  # noqa: F401
+        from feedback import tally, wagtail_hooks_learning, wagtail_hooks_reports  # noqa: F401
         from feedback.models import Case, Invitation, Provider, SurveyResponse
 
         uid = "feedback.tally."

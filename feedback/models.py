@@ -372,6 +372,14 @@ class Action(models.Model):
         verbose_name=_("peilingen"),
         help_text=_("De peilingen waarvan de uitslag tot deze actie leidde."),
     )
+    stories = models.ManyToManyField(
+        "feedback.SurveyResponse",
+        blank=True,
+        related_name="actions",
+        verbose_name=_("verhalen"),
+        help_text=_("De verhalen die tot deze actie leidden. Alleen goedgekeurde verhalen."),
+        limit_choices_to={"story_status": "approved"},
+    )
     indicator_keys = models.JSONField(
         _("cijfers"),
         default=list,
@@ -567,3 +575,82 @@ class StoryOfHalfYear(models.Model):
 
     def __str__(self) -> str:
         return self.half_year
+
+
+class HalfYearReportQuerySet(models.QuerySet):
+    """Half-year reports."""
+
+    def published(self) -> HalfYearReportQuerySet:
+        """Reports that anyone may read."""
+        return self.filter(published=True)
+
+
+class HalfYearReport(models.Model):
+    """The half-year report: the figures come from feedback.publish, the words from staff.
+
+    Staff write the summary, what they see in the figures and what it means for policy; the page
+    (feedback.views_reports) adds the published figures of that half-year and the actions.
+    """
+
+    period = models.CharField(
+        _("half jaar"),
+        max_length=7,
+        unique=True,
+        help_text=_("Schrijf het zo: 2025-H2. Dat is de tweede helft van 2025."),
+    )
+    title = models.CharField(
+        _("titel"),
+        max_length=200,
+        help_text=_("Bijvoorbeeld: Wat jongeren en ouders vonden van de hulp."),
+    )
+    summary = models.TextField(
+        _("samenvatting"),
+        help_text=_("Het belangrijkste in een paar korte zinnen. Schrijf in gewone woorden (B1)."),
+    )
+    analysis = models.TextField(
+        _("wat zien we?"),
+        help_text=_(
+            "Wat laten de cijfers zien? Noem alleen cijfers die op de pagina staan. "
+            "Begin een nieuwe alinea met een lege regel."
+        ),
+    )
+    implications = models.TextField(
+        _("wat betekent dit voor het beleid?"),
+        help_text=_("Wat gaat de gemeente anders doen, of juist blijven doen? En waarom?"),
+    )
+    published = models.BooleanField(
+        _("openbaar"),
+        default=False,
+        help_text=_("Alleen openbare rapporten staan op de site."),
+    )
+    published_at = models.DateTimeField(_("openbaar sinds"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HalfYearReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period"]
+        verbose_name = _("halfjaarrapport")
+        verbose_name_plural = _("halfjaarrapporten")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """Stamp the moment the report first became public."""
+        from django.utils import timezone
+
+        if self.published and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The period is a half-year such as 2025-H2."""
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if not re.fullmatch(r"\d{4}-H[12]", self.period or ""):
+            raise ValidationError({"period": _("Schrijf het half jaar zo: 2025-H1 of 2025-H2.")})

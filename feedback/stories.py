@@ -487,3 +487,9 @@ def seed_demo_stories(now: datetime.datetime | None = None) -> str:
         f"Demo stories: {written} texts written, {votes} votes, "
         f"{chosen} story of the half-year published."
     )
+
+
+def cited(action) -> list[PublicStory]:
+    """The stories a "wij deden" action cites, as the public may see them: a story that is no
+    longer approved (or lost its website text) is left out."""
+    return [_public(response) for response in public_queryset().filter(actions=action)]

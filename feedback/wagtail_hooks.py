@@ -310,6 +310,11 @@ def _comment_label(comment: Comment) -> str:
     return f"{comment.consultation.title} · {comment.target_label}: {text}"
 
 
+def _story_label(response) -> str:
+    """A cited story in the admin: its half-year and the text for the website."""
+    return f"{response.end_period}: {Truncator(response.story_text).chars(90)}"
+
+
 class ActionAdminForm(WagtailAdminModelForm):
     """An action: indicators as check boxes, comments with readable labels."""
 
@@ -329,6 +334,11 @@ class ActionAdminForm(WagtailAdminModelForm):
                 "consultation", "chapter", "paragraph__chapter"
             ).order_by("-created_at")
             comments.label_from_instance = _comment_label
+        stories = self.fields.get("stories")
+        if stories is not None:
+            # Only approved stories with a website text, shown by that text, never the answer.
+            stories.queryset = stories.queryset.exclude(story_text="").order_by("-end_period")
+            stories.label_from_instance = _story_label
 
 
 class ActionCreateView(generic.CreateView):
@@ -380,6 +390,7 @@ class ActionViewSet(ModelViewSet):
                     FieldPanel("comments"),
                     FieldPanel("poll_sessions", widget=forms.CheckboxSelectMultiple),
                     FieldPanel("indicator_keys"),
+                    FieldPanel("stories", widget=forms.CheckboxSelectMultiple),
                 ],
                 heading=_("Waar het vandaan komt"),
             ),

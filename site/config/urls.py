@@ -22,7 +22,10 @@ urlpatterns = [
     path("wij-deden/", include("feedback.urls_actions")),
     path("wat-jullie-zeiden/", include("feedback.urls_inputs")),
     path("verhalen/", include("feedback.urls_stories")),
+    path("cijfers/rapport/", include("feedback.urls_reports")),
     path("cijfers/", include("feedback.urls_insights")),
+    path("cijfers/", include("feedback.urls_exports")),
+    path("api/v1/", include("feedback.urls_api")),
     path("inspraak-acties/", include("consultations.urls")),
     path("k/", include("consultations.urls_short")),
 ]

@@ -352,3 +352,40 @@ def test_the_demo_has_three_published_actions_linked_to_seeded_input():
     assert any(action.poll_sessions.exists() for action in actions)
     assert any(action.indicator_keys for action in actions)
     assert not ActionNotice.objects.exists()
+
+
+def _story(status="approved", text="Ik durf weer naar school.", raw="Mijn coach Sanne hielp."):
+    from feedback.models import SurveyResponse
+
+    return SurveyResponse.objects.create(
+        respondent="youth",
+        period="2026-03",
+        help_type="ambulant",
+        end_reason="as_planned",
+        district="oudorp",
+        age_band="16-17",
+        end_period="2026-H1",
+        most_important_change=raw,
+        consent_to_quote=True,
+        story_status=status,
+        story_text=text,
+    )
+
+
+def test_a_cited_story_shows_only_its_website_text_and_only_while_approved(client, core_tasks):
+    approved, withdrawn = _story(), _story(status="rejected", text="Niet meer gebruiken.")
+    action = make_action(core_tasks=core_tasks[:1], published=True)
+    action.stories.add(approved, withdrawn)
+
+    html = page(client)
+
+    assert "Het verhaal van een jongere uit de eerste helft van 2026" in html
+    assert "Ik durf weer naar school." in html
+    assert "Sanne" not in html and "Niet meer gebruiken." not in html
+
+
+def test_policy_officers_may_open_the_staff_dashboard(client, policy_officer):
+    client.force_login(policy_officer)
+
+    assert policy_officer.has_perm("feedback.view_provider")
+    assert client.get("/beheer/cijfers/").status_code == 200

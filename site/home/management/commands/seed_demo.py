@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from consultations.demo import seed_demo_consultation
 from feedback.actions import seed_demo_actions
+from feedback.reports import seed_demo_report
 from feedback.stories import seed_demo_stories
 from feedback.synthetic import seed_synthetic_feedback
 from home.content import ContentError
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         self.stdout.write(seed_demo_consultation())
         # "Jullie zeiden, wij deden": actions linked to the demo's comments, poll and figures.
         self.stdout.write(seed_demo_actions())
+        # A published half-year report whose analysis is written from the demo figures.
+        self.stdout.write(seed_demo_report())
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo staff login (Wagtail admin at /beheer/):\n"
