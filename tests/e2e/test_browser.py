@@ -28,6 +28,7 @@ PAGES = [
     ("wat-jullie-zeiden", "/wat-jullie-zeiden/", "Wat jullie zeiden"),
     ("zeiden-lokaal-team", "/wat-jullie-zeiden/stevig-lokaal-team/", None),
     ("verhalen", "/verhalen/", None),
+    ("rapporten", "/cijfers/rapport/", "Halfjaarrapporten"),
 ]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -156,3 +157,17 @@ def test_printed_staff_login_opens_the_admin(live_site, page, artifacts):
     page.wait_for_url(live_site.url + "/beheer/")
     page.screenshot(path=str(artifacts / "beheer-dashboard.png"), full_page=False)
     assert page.locator("body").inner_text().count("Jeugdstem") >= 1
+
+
+def test_the_demo_half_year_report_opens_from_the_list_without_axe_violations(
+    live_site, page, viewport, artifacts
+):
+    page.goto(live_site.url + "/cijfers/rapport/")
+    page.locator("main a[href^='/cijfers/rapport/20']").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").count() == 1
+    assert page.locator("svg[role=img]").count() >= 2
+    page.screenshot(path=str(artifacts / f"rapport-{viewport}.png"), full_page=True)
+    violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+    assert violations == [], _describe(violations)
+    assert page.outside_requests == []
