@@ -502,13 +502,7 @@ def keys_for(split: str = "overall", granularity: str = HALF_YEAR, filters=None)
 
 def quarter_of_month(month: str) -> str | None:
     """The quarter of a "YYYY-MM" month, e.g. 2025-Q3; None for anything else."""
-    try:
-        year, number = int(month[:4]), int(month[5:7])
-    except (TypeError, ValueError):
-        return None
-    if len(month) != 7 or month[4] != "-" or not 1 <= number <= 12:
-        return None
-    return f"{year}-Q{(number - 1) // 3 + 1}"
+    return tally.quarter(month)
 
 
 def half_year_of_quarter(quarter: str) -> str:

@@ -41,17 +41,8 @@ QUARTER = "quarter"
 OVERALL = "overall"
 # The splits a tally row can carry in dim/value; provider also as a scope, respondent as a column.
 DIMS = ("help_type", "district", "age_band", "provider")
-KEY_FIELDS = (
-    "granularity",
-    "dim",
-    "scope",
-    "synthetic",
-    "period",
-    "value",
-    "respondent",
-    "question",
-    "answer",
-)
+# The fields that name a cell: those of the model's unique constraint, in its order.
+KEY_FIELDS = tuple(IndicatorTally._meta.constraints[0].fields)
 
 Key = tuple  # (granularity, dim, scope, synthetic, period, value, respondent, question, answer)
 

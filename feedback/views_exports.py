@@ -14,15 +14,13 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from feedback import exports, publish
-from feedback.models import Provider
 from feedback.rules import can_see_all_providers, providers_for
+from feedback.views_insights import staff_board
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -63,37 +61,6 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _chosen_provider(
-    request: HttpRequest, allowed: QuerySet[Provider]
-) -> tuple[Provider | None, str | None]:
-    """The provider asked for in ?aanbieder=, if the user may see it, else a reason."""
-    wanted = (request.GET.get("aanbieder") or "").strip()
-    if not wanted:
-        return None, None
-    if not wanted.isdigit():
-        return None, gettext("Deze aanbieder kennen we niet.")
-    provider = allowed.filter(pk=int(wanted)).first()
-    if provider is None:
-        return None, gettext("Je kunt alleen de cijfers van je eigen organisatie zien.")
-    return provider, None
-
-
-def staff_board(request: HttpRequest) -> publish.Dashboard:
-    """The dashboard this user may download, with a message when the question was changed."""
-    if can_see_all_providers(request.user):
-        provider, problem = _chosen_provider(request, Provider.objects.all())
-        if problem:  # for them no provider is someone else's: it does not exist
-            problem = gettext("Deze aanbieder kennen we niet.")
-    else:
-        own = providers_for(request.user).order_by("name")
-        provider, problem = _chosen_provider(request, own)
-        provider = provider or own.first()
-    board = publish.from_query(request.GET, public=False, provider=provider)
-    if problem:
-        board.problems.insert(0, problem)
-    return board
 
 
 @require_safe

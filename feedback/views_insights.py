@@ -41,7 +41,7 @@ def public_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/insights/public.html", _context(board, with_stories=True))
 
 
-def _chosen_provider(request: HttpRequest, allowed) -> tuple[Provider | None, str | None]:
+def chosen_provider(request: HttpRequest, allowed) -> tuple[Provider | None, str | None]:
     """The provider asked for in ?aanbieder=, if the user may see it, else a reason."""
     wanted = (request.GET.get("aanbieder") or "").strip()
     if not wanted:
@@ -54,18 +54,30 @@ def _chosen_provider(request: HttpRequest, allowed) -> tuple[Provider | None, st
     return provider, None
 
 
+def staff_board(request: HttpRequest) -> publish.Dashboard:
+    """The non-public dashboard this user may see, with a message when the question was changed:
+    staff who see all providers may pick any (or none); a provider's people get their own."""
+    if can_see_all_providers(request.user):
+        provider, problem = chosen_provider(request, Provider.objects.all())
+        if problem:  # for them no provider is someone else's: it does not exist
+            problem = gettext("Deze aanbieder kennen we niet.")
+    else:
+        own = providers_for(request.user).order_by("name")
+        provider, problem = chosen_provider(request, own)
+        provider = provider or own.first()
+    board = publish.from_query(request.GET, public=False, provider=provider)
+    if problem:
+        board.problems.insert(0, problem)
+    return board
+
+
 @provider_required
 @require_GET
 def provider_dashboard(request: HttpRequest) -> HttpResponse:
     """A provider's own figures beside the figures of all providers."""
-    own = providers_for(request.user).order_by("name")
-    provider, problem = _chosen_provider(request, own)
-    provider = provider or own.first()
-    board = publish.from_query(request.GET, public=False, provider=provider)
-    if problem:
-        board.problems.insert(0, problem)
+    board = staff_board(request)
     context = _context(board, with_stories=False)
-    context["providers"] = own
+    context["providers"] = providers_for(request.user).order_by("name")
     return render(request, "feedback/insights/provider.html", context)
 
 
@@ -75,18 +87,13 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
 
     if not can_see_all_providers(request.user):
         raise PermissionDenied
-    providers = Provider.objects.order_by("name")
-    provider, problem = _chosen_provider(request, providers)
-    board = publish.from_query(request.GET, public=False, provider=provider)
-    if problem:
-        board.problems.insert(0, problem)
+    board = staff_board(request)
     context = _context(board, with_stories=False)
     context.update(
         {
             "page_title": _("Cijfers"),
             "header_icon": "table",
-            "providers": providers,
-            "chosen_provider": provider,
+            "providers": Provider.objects.order_by("name"),
         }
     )
     return TemplateResponse(request, "feedback/admin/insights.html", context)
