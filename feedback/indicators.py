@@ -652,6 +652,7 @@ def _tallies_from_tally(plan: _TallyPlan, dims, granularity, filters) -> Tallies
         respondent=_as_list(filters["respondent"]) if "respondent" in filters else None,
         values=_as_list(values) if values is not None else None,
         by_scope=plan.by_scope,
+        by_respondent="respondent" in dims,
     )
     no_cases = "respondent" in dims or "respondent" in filters
     tallies: Tallies = defaultdict(_Tally)
@@ -662,7 +663,7 @@ def _tallies_from_tally(plan: _TallyPlan, dims, granularity, filters) -> Tallies
         group = []
         for dim in dims:
             if dim == "respondent":
-                group.append(row["respondent"])
+                group.append(row["respondent"])  # grouped by respondent only then
             elif dim == "provider":
                 if plan.by_scope:
                     group.append(row["scope"])
