@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages bench-polls clean
+.PHONY: install demo serve test lint check pytest system-deps messages bench bench-pages bench-polls clean bench-insights
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,13 +50,16 @@ messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
-bench: bench-pages bench-polls
+bench: bench-pages bench-polls bench-insights
 
 bench-pages: install
 	$(BIN)/python bench/pages.py
 
 bench-polls: install
 	$(BIN)/python bench/polls.py
+
+bench-insights: install
+	$(BIN)/python bench/insights.py
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache
