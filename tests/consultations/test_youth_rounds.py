@@ -16,6 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from config.pagecache import MARKER
@@ -553,3 +556,38 @@ def test_a_question_with_answers_cannot_be_removed_in_the_editor(client, youth_r
     response = client.post(reverse("wagtailadmin_pages:edit", args=(youth_round.pk,)), data)
     assert response.status_code == 302
     assert youth_round.youth_questions.count() == 4
+
+
+# --- the suppression property on the youth round's public results --------------------------------
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from([Kind.SINGLE, Kind.SCALE, Kind.MULTIPLE]),
+    counts=st.lists(st.integers(min_value=0, max_value=60), min_size=2, max_size=5),
+    extra=st.integers(min_value=0, max_value=40),
+)
+def test_no_public_youth_count_is_small_or_recoverable_for_random_results(kind, counts, extra):
+    question = YouthQuestion(text="Vraag", kind=kind)
+    respondents = sum(counts) if kind != Kind.MULTIPLE else max(counts) + extra
+    result = youth.QuestionResult(
+        question=question,
+        respondents=respondents,
+        options=[youth.OptionResult(f"Antwoord {i}", count) for i, count in enumerate(counts)],
+    )
+
+    shown = youth.public_question(result)
+
+    hidden = [row for row in shown.rows if row.count == "te weinig reacties"]
+    for row, count in zip(shown.rows, counts, strict=True):
+        if row in hidden:
+            assert row.percent == ""
+        else:
+            assert count >= 10 and int(row.count) % 5 == 0
+            if kind == Kind.MULTIPLE:
+                assert respondents - count >= 10  # "did not choose it" is protected too
+    if kind != Kind.MULTIPLE and shown.respondents not in ("te weinig reacties",):
+        # One hidden option beside a shown total could be worked out by subtraction.
+        assert len(hidden) != 1
+    if hidden:
+        assert shown.mean == "" and all(row.percent == "" for row in shown.rows)

@@ -16,7 +16,7 @@ from feedback.choices import AgeBand, District, EndReason, HelpType, Respondent
 from feedback.models import SurveyResponse
 from feedback.synthetic import seed_synthetic_feedback
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.feedback.urls_api_test")]
+pytestmark = pytest.mark.django_db
 
 FIGURES = "/api/v1/cijfers/"
 PERIODS = "/api/v1/cijfers/perioden/"

@@ -29,7 +29,7 @@ from feedback.models import Provider, SurveyResponse
 from feedback.synthetic import seed_synthetic_feedback
 from youth_panel.exports import safe_text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.feedback.urls_api_test")]
+pytestmark = pytest.mark.django_db
 
 PUBLIC_CSV = "/cijfers/export.csv"
 PUBLIC_XLSX = "/cijfers/export.xlsx"

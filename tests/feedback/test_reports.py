@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django.utils import timezone
 
 from feedback import reports
@@ -34,7 +33,6 @@ from tests.consultations import conftest as consultation_fixtures
 
 policy_officer = consultation_fixtures.policy_officer
 
-URLS = override_settings(ROOT_URLCONF="tests.feedback.urls_reports_test")
 LIST_URL = "/cijfers/rapport/"
 URL = "/cijfers/rapport/2025-H2/"
 TOO_FEW = "te weinig reacties"
@@ -97,7 +95,6 @@ def row(html: str, label: str) -> str:
 # --- figures ----------------------------------------------------------------------------------
 
 
-@URLS
 def test_report_shows_the_mean_mark_with_a_rounded_count(client, answers):
     make_report()
     html = client.get(URL).content.decode()
@@ -107,7 +104,6 @@ def test_report_shows_the_mean_mark_with_a_rounded_count(client, answers):
     assert row(mark, "2025-H2").startswith("6,4 | 25 | ")
 
 
-@URLS
 def test_a_period_with_too_few_answers_reads_te_weinig_reacties_and_never_its_mean(client, answers):
     make_report()
     html = client.get(URL).content.decode()
@@ -115,7 +111,6 @@ def test_a_period_with_too_few_answers_reads_te_weinig_reacties_and_never_its_me
     assert "9,4" not in html
 
 
-@URLS
 def test_a_share_under_thirty_answers_is_hidden_on_the_report(client, answers):
     make_report()
     html = client.get(URL).content.decode()
@@ -124,7 +119,6 @@ def test_a_share_under_thirty_answers_is_hidden_on_the_report(client, answers):
     assert "%</strong>" not in seven
 
 
-@URLS
 def test_a_small_help_type_is_hidden_and_cannot_be_worked_out_from_the_others(client, answers):
     make_report()
     mark = section(client.get(URL).content.decode(), "cijfer-mark-mean")
@@ -138,7 +132,6 @@ def test_a_small_help_type_is_hidden_and_cannot_be_worked_out_from_the_others(cl
     assert "1,7" not in mark
 
 
-@URLS
 def test_a_report_without_figures_for_its_half_year_says_so(client, answers):
     make_report(period="2024-H1", summary="Samenvatting.")
     html = client.get("/cijfers/rapport/2024-H1/").content.decode()
@@ -146,7 +139,6 @@ def test_a_report_without_figures_for_its_half_year_says_so(client, answers):
     assert "cijfer-mark-mean" not in html and "6,4" not in html  # not another half-year's
 
 
-@URLS
 def test_the_trend_stops_at_the_half_year_of_the_report(client, answers):
     for _ in range(12):
         answer(7, "2026-H1")
@@ -158,7 +150,6 @@ def test_the_trend_stops_at_the_half_year_of_the_report(client, answers):
 # --- stories --------------------------------------------------------------------------------
 
 
-@URLS
 def test_an_approved_story_stands_beside_its_indicator_without_the_open_answer(client, answers):
     story = answer(
         8,
@@ -194,21 +185,18 @@ def test_an_approved_story_stands_beside_its_indicator_without_the_open_answer(c
 # --- who sees what --------------------------------------------------------------------------
 
 
-@URLS
 def test_a_draft_is_not_found_for_the_public_even_with_voorbeeld(client, answers):
     make_report(published=False)
     assert client.get(URL).status_code == 404
     assert client.get(URL + "?voorbeeld=1").status_code == 404
 
 
-@URLS
 @pytest.mark.parametrize("period", ["2025-H3", "2025", "onzin", "2030-H1"])
 def test_an_unknown_half_year_is_not_found(client, answers, period):
     make_report()
     assert client.get(f"/cijfers/rapport/{period}/").status_code == 404
 
 
-@URLS
 def test_a_policy_officer_previews_a_draft_with_a_concept_banner(client, answers, policy_officer):
     make_report(published=False)
     client.force_login(policy_officer)
@@ -222,14 +210,12 @@ def test_a_policy_officer_previews_a_draft_with_a_concept_banner(client, answers
     assert "no-store" in response["Cache-Control"]
 
 
-@URLS
 def test_a_signed_in_user_without_rights_cannot_preview_a_draft(client, answers, participant):
     make_report(published=False)
     client.force_login(participant)
     assert client.get(URL + "?voorbeeld=1").status_code == 404
 
 
-@URLS
 def test_a_published_report_has_no_concept_banner(client, answers, policy_officer):
     make_report()
     client.force_login(policy_officer)
@@ -237,7 +223,6 @@ def test_a_published_report_has_no_concept_banner(client, answers, policy_office
     assert "report-draft" not in html
 
 
-@URLS
 def test_staff_texts_are_escaped_and_kept_in_paragraphs(client, answers):
     make_report(
         summary="<script>alert(1)</script>",
@@ -251,7 +236,6 @@ def test_staff_texts_are_escaped_and_kept_in_paragraphs(client, answers):
     assert 'href="https://kwaad.example"' not in html
 
 
-@URLS
 def test_the_list_shows_published_reports_newest_first(client, answers):
     make_report(period="2025-H1", title="Rapport voorjaar")
     make_report(period="2025-H2", title="Rapport najaar")
@@ -263,7 +247,6 @@ def test_the_list_shows_published_reports_newest_first(client, answers):
     assert "Tweede helft van 2025" in html
 
 
-@URLS
 def test_the_list_without_reports_says_there_are_none_yet(client, db):
     html = client.get(LIST_URL).content.decode()
     assert "Er zijn nog geen halfjaarrapporten" in html
@@ -272,7 +255,6 @@ def test_the_list_without_reports_says_there_are_none_yet(client, db):
 # --- printing ---------------------------------------------------------------------------------
 
 
-@URLS
 def test_the_report_links_the_print_stylesheet_and_an_external_print_script(client, answers):
     make_report()
     html = client.get(URL).content.decode()
@@ -299,7 +281,6 @@ def test_the_print_stylesheet_hides_the_site_around_the_report_on_a4():
 # --- actions ----------------------------------------------------------------------------------
 
 
-@URLS
 def test_wat_deden_we_lists_published_actions_up_to_the_report(client, answers):
     report = make_report()
     report.published_at = timezone.make_aware(datetime.datetime(2026, 2, 1))
@@ -367,7 +348,6 @@ def test_a_policy_officer_finds_halfjaarrapporten_in_the_admin(client, policy_of
     assert "Halfjaarrapporten" in client.get("/beheer/").content.decode()
 
 
-@URLS
 def test_the_admin_edit_page_links_to_a_preview_of_the_report(client, policy_officer):
     report = make_report(published=False)
     client.force_login(policy_officer)

@@ -17,11 +17,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.test import override_settings
-from django.urls import include, path
 from django.utils import timezone
 
-from config import urls as project_urls
 from feedback import stories
 from feedback.choices import AgeBand, District, EndReason, HelpType, Respondent
 from feedback.invitations import issue_invitations
@@ -30,22 +27,9 @@ from feedback.survey import submit
 from feedback.synthetic import seed_synthetic_feedback
 from youth_panel.models import CONSENT_VERSION, PanelMember
 
-# Until /verhalen/ is in config.urls, the tests serve it through this module.
-urlpatterns = list(project_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "stories" for p in urlpatterns):
-    urlpatterns.insert(0, path("verhalen/", include("feedback.urls_stories")))
-
-pytestmark = pytest.mark.usefixtures("_story_urls")
-
 Status = SurveyResponse.StoryStatus
 WALL = "/verhalen/"
 VOTE = "/verhalen/kiezen/"
-
-
-@pytest.fixture
-def _story_urls():
-    with override_settings(ROOT_URLCONF=__name__):
-        yield
 
 
 def make_story(
