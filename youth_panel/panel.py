@@ -335,6 +335,7 @@ def collect_data(user) -> dict:
     from allauth.account.models import EmailAddress
 
     from consultations.models import Comment, Flag, Membership, YouthParticipation
+    from feedback.models import StoryVote
 
     member = PanelMember.objects.filter(user=user).first()
     panel = None
@@ -426,6 +427,18 @@ def collect_data(user) -> dict:
         "flags": [
             {"comment": flag.comment_id, "created_at": flag.created_at}
             for flag in Flag.objects.filter(user=user).order_by("created_at")
+        ],
+        # The story of the half-year the member chose, by its website text, and why.
+        "story_votes": [
+            {
+                "half_year": vote.half_year,
+                "story": vote.story.story_text,
+                "why": vote.why,
+                "updated_at": vote.updated_at,
+            }
+            for vote in StoryVote.objects.filter(voter=user)
+            .select_related("story")
+            .order_by("half_year")
         ],
     }
 

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from feedback import stories
@@ -551,3 +552,22 @@ def test_the_demo_stories_are_complete_and_seeding_twice_changes_nothing(db):
         StoryOfHalfYear.objects.count(),
         PanelMember.objects.count(),
     )
+
+
+def test_a_members_story_votes_are_in_their_data_download_and_page(
+    client, member, half_year_stories
+):
+    from youth_panel.panel import collect_data
+
+    StoryVote.objects.create(
+        half_year="2026-H1", story=half_year_stories["heard"], voter=member, why="Dit herken ik."
+    )
+
+    votes = collect_data(member)["story_votes"]
+
+    assert [(v["half_year"], v["story"], v["why"]) for v in votes] == [
+        ("2026-H1", "Iemand luisterde echt naar mij.", "Dit herken ik.")
+    ]
+    client.force_login(member)
+    html = client.get(reverse("panel:my_data")).content.decode()
+    assert "Dit herken ik." in html
