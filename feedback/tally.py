@@ -144,28 +144,34 @@ def _invitation_deltas(categories: Mapping[str, object], respondent: str, sign: 
     return deltas
 
 
-_UPSERT = None
+# Rows per INSERT: one statement instead of a round trip per cell (10 parameters a row, well
+# under SQLite's and PostgreSQL's limits).
+UPSERT_CHUNK = 500
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(rows: int) -> str:
     table = IndicatorTally._meta.db_table
     columns = ", ".join(KEY_FIELDS)
-    placeholders = ", ".join(["%s"] * (len(KEY_FIELDS) + 1))
+    row = "(" + ", ".join(["%s"] * (len(KEY_FIELDS) + 1)) + ")"
     return (
-        f"INSERT INTO {table} ({columns}, count) VALUES ({placeholders}) "
+        f"INSERT INTO {table} ({columns}, count) VALUES {', '.join([row] * rows)} "
         f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count"
     )
 
 
 def apply(deltas: Mapping[Key, int]) -> None:
-    """Add the deltas to their cells, creating cells that do not exist yet."""
+    """Add the deltas to their cells, creating cells that do not exist yet.
+
+    Sorted, so that parallel writers take the rows' locks in the same order; every key occurs
+    once (a Counter), as one INSERT ... ON CONFLICT may touch a row only once.
+    """
     rows = [(*key, delta) for key, delta in sorted(deltas.items()) if delta]
     if not rows:
         return
-    global _UPSERT
-    _UPSERT = _UPSERT or _upsert_sql()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(_UPSERT, rows)
+        for start in range(0, len(rows), UPSERT_CHUNK):
+            chunk = rows[start : start + UPSERT_CHUNK]
+            cursor.execute(_upsert_sql(len(chunk)), [value for row in chunk for value in row])
 
 
 def _active() -> bool:
