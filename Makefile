@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint check audit pytest system-deps messages bench bench-pages bench-polls clean bench-insights
+.PHONY: install demo serve test lint check audit pytest pytest-embedded pytest-services system-deps messages bench bench-pages bench-polls clean bench-insights
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,10 +43,16 @@ check: install
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py
 
-# The whole suite twice: on the embedded default (SQLite, in-memory layer), then on
-# throwaway PostgreSQL and Redis servers that the test run starts itself.
+# The whole suite twice, side by side on the two cores: on the embedded default (SQLite,
+# in-memory layer) and on throwaway PostgreSQL and Redis servers that the test run starts
+# itself. -Otarget prints each pass's output in one piece when it ends.
 pytest: install
+	$(MAKE) --no-print-directory -j2 -Otarget pytest-embedded pytest-services
+
+pytest-embedded: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest
+
+pytest-services: install
 	DJANGO_SETTINGS_MODULE=config.settings.test JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
 
 test: system-deps lint check audit pytest
