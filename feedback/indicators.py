@@ -131,8 +131,22 @@ def intervals_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 # --- results --------------------------------------------------------------------------------
 
 
+class _WithInterval:
+    """The `ci` of a figure or trend point that has `low` and `high`."""
+
+    low: float | None
+    high: float | None
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        """The 95 % interval, or None when there is none."""
+        if self.low is None or self.high is None:
+            return None
+        return self.low, self.high
+
+
 @dataclass(frozen=True)
-class Figure:
+class Figure(_WithInterval):
     """One indicator in one period for one group of a split.
 
     `value` is a share (0-1) or a mean mark, None when n is 0; `count` is the numerator of a
@@ -154,16 +168,9 @@ class Figure:
     group: str | int | None = None
     group_label: str | Promise = ""
 
-    @property
-    def ci(self) -> tuple[float, float] | None:
-        """The 95 % interval, or None when there is none."""
-        if self.low is None or self.high is None:
-            return None
-        return self.low, self.high
-
 
 @dataclass(frozen=True)
-class Point:
+class Point(_WithInterval):
     """One period of a trend."""
 
     period: str
@@ -171,13 +178,6 @@ class Point:
     n: int
     low: float | None
     high: float | None
-
-    @property
-    def ci(self) -> tuple[float, float] | None:
-        """The 95 % interval, or None when there is none."""
-        if self.low is None or self.high is None:
-            return None
-        return self.low, self.high
 
 
 @dataclass(frozen=True)
@@ -884,7 +884,16 @@ def figures(
     return _figures(split, granularity, period, filters, keys)[0]
 
 
-def _figures(split, granularity, period, filters, keys) -> tuple[list[Figure], _Groups]:
+def overall_and_periods(
+    granularity: str = HALF_YEAR, filters: Mapping[str, object] | None = None
+) -> tuple[list[Figure], list[str]]:
+    """Every overall figure of every period, and the periods with any data (as `periods`),
+    from one count: a dashboard needs both."""
+    result, _groups, tallies = _figures("overall", granularity, None, filters, None)
+    return result, sorted({period for period, _group in tallies})
+
+
+def _figures(split, granularity, period, filters, keys) -> tuple[list[Figure], _Groups, Tallies]:
     spl, filters = _split(split), _filters(filters)
     wanted = keys_for(split, granularity, filters)
     if keys is not None:
@@ -913,7 +922,7 @@ def _figures(split, granularity, period, filters, keys) -> tuple[list[Figure], _
     ]
     if granularity == QUARTER:
         result = _reportable_quarters_only(result, tallies)
-    return result, groups
+    return result, groups, tallies
 
 
 def _reportable_quarters_only(result: list[Figure], tallies: Tallies) -> list[Figure]:
@@ -972,7 +981,7 @@ def series(
 
     Points are the periods in which the group has data (for quarters: the reportable ones).
     """
-    result_figures, groups = _figures(split, granularity, None, filters, keys)
+    result_figures, groups, _tallies_used = _figures(split, granularity, None, filters, keys)
     by_cell: dict[tuple, list[Figure]] = defaultdict(list)
     for figure in result_figures:  # already in period order
         by_cell[(figure.group, figure.key)].append(figure)

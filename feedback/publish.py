@@ -226,7 +226,7 @@ def build(
     synthetic = uses_synthetic_data()
     base = {"synthetic": synthetic}
     filters = {**base, **_data_filters(provider)}
-    periods = indicators.periods(granularity, filters)
+    overall_figures, periods = indicators.overall_and_periods(granularity, filters)
     if period is None:
         period = periods[-1] if periods else None
     elif period not in periods:
@@ -240,10 +240,7 @@ def build(
             public, None, [], split, splits, [], provider, synthetic, problems, granularity
         )
 
-    overall = {
-        (figure.key, figure.period): figure
-        for figure in indicators.figures("overall", granularity, None, filters)
-    }
+    overall = {(figure.key, figure.period): figure for figure in overall_figures}
     by_group: dict[str, list[indicators.Figure]] = {}
     if split != "overall":
         for figure in indicators.figures(split, granularity, period, filters):
