@@ -21,9 +21,14 @@ MAX_MESSAGE_BYTES = 64 * 1024
 RATE_PER_SECOND = 5.0
 RATE_BURST = 20.0
 DEFAULT_MAX_SOCKETS_PER_IP = 300
-# Close codes (4000-4999 are the application's own).
+# Close codes (4000-4999 are the application's own). Daphne (autobahn) lets an application close
+# only with 1000 or 3000-4999, so "too big" is 4009, the private twin of the protocol's 1009.
 CLOSE_UNKNOWN_SESSION = 4404
 CLOSE_TOO_MANY_SOCKETS = 4429
+CLOSE_TOO_BIG = 4009
+CLOSE_FLOOD = 4008  # kept sending after this many refusals (the twin of 1008, policy)
+FLOOD_CLOSE_AFTER = 100
+MAX_ID = 2**63 - 1  # a database id fits in a signed 64-bit integer
 
 # Open poll sockets per client address in this process.
 _sockets_per_ip: dict[str, int] = {}
@@ -84,6 +89,7 @@ class PollConsumer(AsyncWebsocketConsumer):
             self.is_host = await database_sync_to_async(_is_host)(self.user, session_id)
         self.allowance = RATE_BURST
         self.checked_at = time.monotonic()
+        self.refused = 0
         await self.accept()
         self.hub = live.hub_for(session_id)
         self.hub.sockets.add(self)
@@ -125,14 +131,20 @@ class PollConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > MAX_MESSAGE_BYTES:
-            await self.close(code=1009)
+            await self.close(code=CLOSE_TOO_BIG)
             return
         if not self._within_rate():
+            self.refused += 1
+            if self.refused >= FLOOD_CLOSE_AFTER:
+                await self.close(code=CLOSE_FLOOD)
+                return
             await self._error("rate_limited", gettext("Rustig aan: je stuurt te veel tegelijk."))
             return
         try:
             message = json.loads(text_data or "")
-        except (json.JSONDecodeError, TypeError):
+        # ValueError: also a number longer than Python's int digit limit; RecursionError: deep
+        # nesting like [[[[...]]]] (a 64 KiB message can nest 32,000 levels).
+        except (ValueError, TypeError, RecursionError):
             await self._error("bad_message", gettext("Dit bericht begrijpen we niet."))
             return
         if not isinstance(message, dict):
@@ -151,12 +163,23 @@ class PollConsumer(AsyncWebsocketConsumer):
             await self._error("unknown_type", gettext("Dit bericht begrijpen we niet."))
 
     async def _vote(self, message: dict) -> None:
-        vote_id = str(message.get("vote_id", ""))
+        # The page sends the vote id as text and the question id as a whole number; anything
+        # else (a float, "7", true, 10**400) is refused, not rounded into some other vote.
+        vote_id = message.get("vote_id")
+        question_id = message.get("question")
+        if not isinstance(vote_id, str) or len(vote_id) > 36:
+            await self._error("bad_message", gettext("Dit bericht begrijpen we niet."))
+            return
         try:
             uuid.UUID(vote_id)
-            question_id = int(message.get("question"))
-        except (ValueError, TypeError, OverflowError):
+        except ValueError:
             await self._error("bad_message", gettext("Dit bericht begrijpen we niet."), vote_id)
+            return
+        if type(question_id) is not int or not 0 < question_id <= MAX_ID:
+            await self._error("bad_message", gettext("Dit bericht begrijpen we niet."), vote_id)
+            return
+        if not _answer_shape(message.get("answer")):
+            await self._error("unknown_option", gettext("Dit antwoord bestaat niet."), vote_id)
             return
         if self.participant is None:
             await self._error(
@@ -201,6 +224,16 @@ class PollConsumer(AsyncWebsocketConsumer):
             return False
         self.allowance -= 1
         return True
+
+
+def _answer_shape(answer) -> bool:
+    """Whether an answer has a shape the page sends: a whole number or text, or a flat list of them.
+
+    polls.clean_answer checks the rest; it turns text into numbers as a form post needs, so
+    floats and true/false (which int() would round to an option) stop here.
+    """
+    items = answer if isinstance(answer, list) else [answer]
+    return all(type(item) is int or isinstance(item, str) for item in items)
 
 
 def _control(session_id: int, action: str) -> None:
