@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint check audit pytest pytest-embedded pytest-services system-deps messages bench bench-pages bench-polls clean bench-insights
+.PHONY: install demo serve test lint check audit pytest pytest-embedded pytest-services system-deps messages bench bench-pages bench-polls clean bench-insights bench-faults
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
-bench: bench-pages bench-polls bench-insights
+bench: bench-pages bench-polls bench-insights bench-faults
 
 bench-pages: install
 	$(BIN)/python bench/pages.py
@@ -71,6 +71,9 @@ bench-polls: install
 
 bench-insights: install
 	$(BIN)/python bench/insights.py
+
+bench-faults: install
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache
