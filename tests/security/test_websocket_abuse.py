@@ -1,5 +1,8 @@
 """WebSocket abuse on the wire (issue 7, item 6): one real daphne process, its own database.
 
+The last tests run the production server (uvicorn with the flags from README.md) on the same
+database: there the protocol itself closes a message over 64 KiB with 1009.
+
 Malformed messages of many kinds from many sockets, frames over the 64 KiB limit, a flood from
 one socket and handshakes from a foreign or missing Origin. Throughout, the server must stay up,
 /gezond/ must answer 200, nothing may reach the database and an honest phone must carry on.
@@ -826,3 +829,62 @@ async def test_a_missing_or_foreign_origin_is_refused_and_the_sites_own_is_accep
             assert (await _frame(socket))["type"] in {"state", "hello"}
         finally:
             await socket.close()
+
+
+# --- The production server ------------------------------------------------------------------
+
+# The command in README.md "Production": uvicorn with these WebSocket flags.
+PRODUCTION_WS_FLAGS = ["--ws-max-size", str(LIMIT), "--ws-per-message-deflate", "false"]
+
+
+@pytest.fixture(scope="module")
+def production_server(site, tmp_path_factory):
+    """uvicorn, as README.md runs it in production, on the same database as `site`."""
+    from tests.plugins.servers import free_port, stop_process, wait_for_port
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("ws-uvicorn") / "uvicorn.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+        + ["--port", str(port), "--no-access-log", *PRODUCTION_WS_FLAGS],
+        cwd=ROOT,
+        env=site.server.env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+    except Exception:
+        process.kill()
+        raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}") from None
+    server = type(site.server)(port=port, process=process, log=log, env=site.server.env)
+    yield Site(server, site.data, site.database_url)
+    stop_process(process)
+
+
+@pytest.mark.parametrize("route", ["live", "health"])
+async def test_the_production_server_closes_a_message_over_64_kib_with_1009(
+    production_server, route
+):
+    """uvicorn's --ws-max-size enforces the limit in the protocol itself: the phone gets the
+    protocol's own close code 1009 ("message too big"), before the application sees a byte."""
+    site = production_server
+    path = f"/ws/p/{site.data['live']['code']}/" if route == "live" else "/ws/gezond/"
+    ping = '{"type": "ping", "echo": "'
+    largest = _padded('{"type": "snapshot", "pad": "' if route == "live" else ping, '"}', LIMIT)
+    socket = await _open(site, path, site.data["phones"][9])
+    try:
+        await _frame(socket)
+        await socket.send(largest)  # exactly 64 KiB is still a message
+        assert _outcome(await _frame(socket)) in {"state", "pong"}
+    finally:
+        await socket.close()
+    for payload in ("x" * (LIMIT + 1), b"\0" * MIB):
+        socket = await _open(site, path, site.data["phones"][9])
+        try:
+            await _frame(socket)
+            await socket.send(payload)
+            assert await _close_code(socket) == 1009, len(payload)
+        finally:
+            await socket.close()
+    assert _health(site) == 200
