@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,12 +49,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # Form widgets render through TEMPLATES (FORM_RENDERER), so templates/wagtailadmin/widgets/
+    # can add the CSP nonce to Wagtail's inline date-picker scripts.
+    "django.forms",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outermost but one, so it sees the cookies every inner middleware set.
     "config.pagecache.MarkCacheableMiddleware",
+    # Content-Security-Policy on every response (config/security.py, CONTENT_SECURITY_POLICY).
+    "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.language.CookieLocaleMiddleware",
@@ -62,6 +69,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The Wagtail admin login goes through allauth (second factor) and is rate-limited; staff
+    # without a second factor in this session reach nothing but the MFA pages.
+    "config.security.StaffLoginMiddleware",
+    "config.security.StaffMFAMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -81,9 +92,13 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "home.context_processors.site_navigation",
             ],
+            # {% csp_nonce %} in every template, also in form widgets (no request there).
+            "builtins": ["config.csp_tags"],
         },
     },
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -171,9 +186,41 @@ ACCOUNT_LOGOUT_ON_GET = False
 # Young people often share devices: a session ends when the browser closes.
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Jeugdstem: "
+# Explicit, so that a change of allauth's defaults shows up here. Counted in the default cache:
+# Redis when REDIS_URL is set, so every server process shares the counts.
+ACCOUNT_RATE_LIMITS = {
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+    "reauthenticate": "10/m/user",
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+    "login": "30/m/ip",
+    # Login codes: per address (the key) and per IP; a school shares one IP.
+    "request_login_code": "20/m/ip,3/m/key",
+    "login_failed": "10/m/ip,5/300s/key",
+    "confirm_email": "1/10s/key",
+}
+# Never tell whether an address has an account: known and unknown addresses get the same answer.
+ACCOUNT_PREVENT_ENUMERATION = True
+# A login code works 3 times wrong, then the visitor must ask for a new one; it lasts 3 minutes.
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 180
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+# --- Second factor for staff (allauth.mfa, config/security.py) -----------------------------
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Jeugdstem"
+# Anyone with is_staff or access to /beheer/ must have used a second factor in the session
+# before any page but the MFA pages works. The demo and the tests switch this off.
+STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", True)
+# Failed Wagtail admin logins: after this many per IP or per username within the window,
+# /beheer/login/ answers 429 until the window has passed.
+ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 10)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
 
 # --- Language -------------------------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -182,6 +229,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "taal"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
@@ -212,13 +260,42 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
+# No avatars from gravatar.com: it would send a hash of each staff address to another host.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Security defaults that hold everywhere -------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: Wagtail's admin takes the token from the page.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): scripts only from this site or with the per-response
+# nonce; nothing from other hosts. config/security.py adds the socket address to connect-src
+# and lets the Wagtail admin use inline styles (ADMIN_CSP_PREFIXES); the public site needs none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "frame-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+ADMIN_CSP_PREFIXES = ("/beheer/",)
 
 LOGGING = {
     "version": 1,

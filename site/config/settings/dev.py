@@ -6,6 +6,10 @@ from .base import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", True)
 
+# The demo staff login (DEMO_STAFF_EMAIL) works with a password only; production asks staff
+# for a second factor (config/security.py). STAFF_REQUIRE_MFA=1 tries that locally.
+STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", False)
+
 # Mails go to the console, or to files when EMAIL_FILE_PATH is set (the demo uses var/mail).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 if EMAIL_FILE_PATH:

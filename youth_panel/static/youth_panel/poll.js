@@ -29,6 +29,19 @@
     return node;
   }
 
+  function svgBar(percent) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    for (const [name, value] of Object.entries({
+      class: "poll-bar", "aria-hidden": "true", focusable: "false", viewBox: "0 0 100 1", preserveAspectRatio: "none",
+    })) svg.setAttribute(name, value);
+    const rect = document.createElementNS(ns, "rect");
+    rect.setAttribute("height", "1");
+    rect.setAttribute("width", String(percent));
+    svg.append(rect);
+    return svg;
+  }
+
   function newVoteId() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
       return window.crypto.randomUUID().replace(/-/g, "");
@@ -252,7 +265,8 @@
     const rows = tally.options.map((row) => {
       const label = el("span", { class: "poll-label" }, [row.label]);
       if (row.emoji) label.prepend(el("span", { class: "option-emoji", "aria-hidden": "true" }, [row.emoji]), " ");
-      const bar = el("span", { class: "poll-bar", "aria-hidden": "true" }, [el("span", { style: `width: ${row.percent}%` })]);
+      // An SVG bar: its width is an attribute, not an inline style the CSP would block.
+      const bar = svgBar(row.percent);
       return el("tr", {}, [
         el("th", { scope: "row" }, [label, bar]),
         el("td", { class: "num-col" }, [number(row.count)]),
@@ -268,11 +282,11 @@
     if (!tally.options || tally.kind === "ranking" || rows.length !== tally.options.length) return false;
     tally.options.forEach((row, index) => {
       const cells = rows[index].querySelectorAll("td");
-      const bar = rows[index].querySelector(".poll-bar > span");
+      const bar = rows[index].querySelector(".poll-bar rect");
       if (cells.length < 2 || !bar) return;
       cells[0].textContent = number(row.count);
       cells[1].textContent = `${number(row.percent)}%`;
-      bar.style.width = `${row.percent}%`;
+      bar.setAttribute("width", String(row.percent));
     });
     const caption = container.querySelector("caption");
     if (caption) caption.textContent = plural(texts.votesOne, texts.votesOther, tally.total);
