@@ -56,8 +56,9 @@ class ConsultationIndexPage(CacheablePage):
         verbose_name = _("overzicht inspraak")
 
     def consultations(self) -> list[ConsultationPage]:
-        """The live consultations below this page."""
-        return list(ConsultationPage.objects.live().child_of(self).order_by("-opens_at", "-pk"))
+        """The live consultations below this page that page privacy hides from nobody."""
+        pages = ConsultationPage.objects.live().public().child_of(self)
+        return list(pages.order_by("-opens_at", "-pk"))
 
     def get_context(self, request, *args, **kwargs):
         """Add the consultations grouped by their current phase."""

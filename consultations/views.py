@@ -158,10 +158,17 @@ def consultation_context(request: HttpRequest, consultation: ConsultationPage) -
     }
 
 
+def may_view(request: HttpRequest, page: ConsultationPage) -> bool:
+    """Whether Wagtail's page privacy (login, groups, password) lets this request see the page."""
+    return all(restriction.accept_request(request) for restriction in page.get_view_restrictions())
+
+
 @require_POST
 def comment(request: HttpRequest, page_id: int) -> HttpResponse:
     """Place a comment; on any problem show the form again with the text kept."""
     consultation = get_object_or_404(ConsultationPage.objects.live(), pk=page_id)
+    if not may_view(request, consultation):
+        raise Http404
     target = find_target(consultation, request.POST.get("target", ""))
     if target is None:
         raise Http404
@@ -240,7 +247,7 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
     """Flag a public comment, once per reader."""
     comment = get_object_or_404(Comment.objects.public().select_related("consultation"), pk=pk)
     consultation = comment.consultation
-    if not consultation.live:
+    if not consultation.live or not may_view(request, consultation):
         raise Http404
     back = f"{consultation.url}#reactie-{comment.pk}"
     if not request.user.is_authenticated:

@@ -106,6 +106,11 @@ CACHE_SECONDS = 6 * 60 * 60
 TEXT_KINDS = (YouthQuestion.Kind.OPEN, YouthQuestion.Kind.STORY)
 
 
+def _public_pages():
+    """Published consultations that Wagtail's page privacy does not hide from anyone."""
+    return ConsultationPage.objects.live().public()
+
+
 def help_types_for(core_task: CoreTask) -> list[str]:
     """The types of help whose survey answers belong to this core task."""
     return [help_type for help_type, slug in HELP_TYPE_CORE_TASK.items() if slug == core_task.slug]
@@ -144,7 +149,7 @@ def source_counts() -> dict[int, dict[str, int]]:
         counts[task][POLLS] = sum(n.values())
     youth = (
         YouthResponse.objects.filter(
-            consultation__live=True, consultation__core_tasks__isnull=False
+            consultation__in=_public_pages(), consultation__core_tasks__isnull=False
         )
         .values_list("consultation__core_tasks")
         .annotate(n=Count("pk"))
@@ -154,7 +159,7 @@ def source_counts() -> dict[int, dict[str, int]]:
         counts[task][YOUTH] = n
     comments = (
         Comment.objects.public()
-        .filter(consultation__live=True, consultation__core_tasks__isnull=False)
+        .filter(consultation__in=_public_pages(), consultation__core_tasks__isnull=False)
         .values_list("consultation__core_tasks")
         .annotate(n=Count("pk"))
         .order_by()
@@ -182,7 +187,7 @@ def _poll_voters() -> dict[int, dict[int, int]]:
 
 def channel_counts(core_task: CoreTask) -> dict[str, int]:
     """Poster visits per channel to the core task's published consultations and its polls."""
-    consultations = ConsultationPage.objects.live().filter(core_tasks=core_task).values("pk")
+    consultations = _public_pages().filter(core_tasks=core_task).values("pk")
     polls = PollSession.objects.filter(core_tasks=core_task).values("pk")
     rows = (
         ArrivalCount.objects.filter(
@@ -213,13 +218,13 @@ def _survey_texts(core_task: CoreTask) -> list[str]:
 def _comment_texts(core_task: CoreTask) -> list[str]:
     return list(
         Comment.objects.public()
-        .filter(consultation__live=True, consultation__core_tasks=core_task)
+        .filter(consultation__in=_public_pages(), consultation__core_tasks=core_task)
         .values_list("text", flat=True)
     )
 
 
 def _closed_consultation_ids(core_task: CoreTask) -> list[int]:
-    pages = ConsultationPage.objects.live().filter(core_tasks=core_task)
+    pages = _public_pages().filter(core_tasks=core_task)
     return sorted(page.pk for page in pages if _closed(page))
 
 
@@ -265,7 +270,7 @@ def _fingerprint(core_task: CoreTask, closed: list[int]) -> str:
     )
     comments = (
         Comment.objects.public()
-        .filter(consultation__live=True, consultation__core_tasks=core_task)
+        .filter(consultation__in=_public_pages(), consultation__core_tasks=core_task)
         .aggregate(n=Count("pk"), last=Max("pk"))
     )
     youth = YouthAnswer.objects.filter(response__consultation__in=closed).aggregate(n=Count("pk"))
@@ -534,9 +539,7 @@ def core_task_input(core_task: CoreTask) -> CoreTaskInput:
 
     result.consultations = [
         Link(page.title, page.url or "")
-        for page in ConsultationPage.objects.live()
-        .filter(core_tasks=core_task)
-        .order_by("-opens_at", "-pk")
+        for page in _public_pages().filter(core_tasks=core_task).order_by("-opens_at", "-pk")
     ]
     anchor = reverse("actions:list") + f"#kernopgave-{core_task.number}"
     result.actions = [
