@@ -47,6 +47,12 @@ logger = logging.getLogger(__name__)
 UNSENT_EMAIL_DAYS = 7
 # A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What an importer may drop or trim before it looks at the first character: whitespace and
+# control characters. " =1", "\x00=1" or "\n@x" could become a formula there, so a cell whose
+# first visible character starts a formula is guarded too, and so is any cell that starts
+# with a control character (NUL among them).
+_LEADING_SKIPPED = re.compile(r"\A[\s\x00-\x1f\x7f]+")
+_CONTROL_CHARACTERS = frozenset(chr(n) for n in [*range(32), 127])
 # A checked Dutch mobile number as stored by feedback.cases.normalise_mobile: safe as it is.
 _GATEWAY_PHONE = re.compile(r"\+316\d{8}")
 
@@ -57,17 +63,26 @@ _GATEWAY_PHONE = re.compile(r"\+316\d{8}")
 def safe_csv_cell(value: object) -> str:
     """The value as CSV text that a spreadsheet shows as text, never runs as a formula.
 
-    A cell that starts with =, +, -, @, a tab or a carriage return gets a leading single quote.
+    A cell that starts with =, +, -, @, a tab, a carriage return, NUL or another control
+    character gets a leading single quote; so does one where =, +, - or @ follows leading
+    whitespace or control characters. This is the one formula guard of every CSV and XLSX export.
     """
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS):
+    if needs_formula_guard(text):
         return "'" + text
     return text
 
 
+def needs_formula_guard(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula (see safe_csv_cell)."""
+    if text.startswith(_FORMULA_STARTS) or text[:1] in _CONTROL_CHARACTERS:
+        return True
+    return _LEADING_SKIPPED.sub("", text).startswith(_FORMULA_STARTS)
+
+
 def csv_cell_text(cell: str) -> str:
     """A cell read back from a CSV we wrote: the quote safe_csv_cell() added is taken off."""
-    if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS):
+    if cell.startswith("'") and needs_formula_guard(cell[1:]):
         return cell[1:]
     return cell
 
@@ -415,7 +430,7 @@ def make_letters(
 def export_sms(invitations: QuerySet[Invitation], base_url: str, now: datetime.datetime) -> str:
     """A CSV (phone;message) for the SMS gateway, with fresh codes; reminded numbers are cleared."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")  # quotes a bare \r too
     writer.writerow(safe_csv_row(["phone", "message"]))
     with transaction.atomic():
         locked = (

@@ -69,7 +69,8 @@ def normalise_code(text: str) -> str:
 def find_session(code: str) -> PollSession | None:
     """The session with this join code, however it was typed."""
     code = normalise_code(code)
-    if not code:
+    # Join codes are letters and digits; anything else (NUL: a 500 on PostgreSQL) is unknown.
+    if not code or not code.isalnum():
         return None
     return PollSession.objects.filter(join_code=code).first()
 
@@ -544,7 +545,7 @@ def results_csv_text(session: PollSession) -> str:
     through safe_csv_cell(), so a label cannot start a spreadsheet formula.
     """
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")  # quotes a bare \r too
     writer.writerow(["question", "option", "count", "percent", "average_rank"])
     for question in session.ordered_questions():
         result = polls.tally(question)

@@ -84,7 +84,7 @@ def test_the_trail_page_lists_rounds_dates_and_polls(client, consultation, org_a
     assert "Andere inspraak" not in html
     assert "Uitslag van JPRA-avond" in html and "/uitslag/" in html
     assert '<td class="num-col">minstens 10</td>' in html  # 14 + a hidden 4, rounded down
-    assert "Deze organisaties reageerden openbaar: Zorg A." in html
+    assert "Deze organisaties reageerden openbaar: <bdi>Zorg A</bdi>." in html
     assert html.count("<caption ") == 4
     for number in range(1, 5):
         assert f'<h2 id="{["rondes", "wie", "binnen", "gedaan"][number - 1]}">{number}.' in html

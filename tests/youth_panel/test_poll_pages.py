@@ -279,7 +279,7 @@ def test_the_tally_shows_on_the_phone_only_once_the_host_shows_it(phone, session
     control(session, "show")
     html = phone.get(PHONE).content.decode()
     assert '<h2 id="uitslag">Uitslag</h2>' in html
-    assert re.search(r"Bus <strong class=\"mine-tag\">\(jouw keuze\)</strong>", html)
+    assert re.search(r"Bus</bdi> <strong class=\"mine-tag\">\(jouw keuze\)</strong>", html)
     assert '<td class="num-col">100%</td>' in html
 
 

@@ -249,7 +249,7 @@
       if (!tally.words.length) return el("p", {}, [texts.noWords]);
       return el("ul", { class: "poll-words" }, tally.words.map((word) =>
         el("li", {}, [
-          el("span", { class: "poll-word" }, [word.text]),
+          el("span", { class: "poll-word" }, [el("bdi", {}, [word.text])]),
           " ",
           el("span", { class: "poll-word-count" }, [plural(texts.timesOne, texts.timesOther, word.count)]),
         ])));
@@ -257,13 +257,13 @@
     if (tally.kind === "ranking") {
       const rows = tally.options.map((row) =>
         el("tr", {}, [
-          el("th", { scope: "row" }, [row.label]),
+          el("th", { scope: "row", dir: "auto" }, [row.label]),
           el("td", { class: "num-col" }, [row.average_rank === null ? "-" : number(row.average_rank)]),
         ]));
       return table(`${votes}. ${texts.rankHint}`, [[texts.option], [texts.rank, "num-col"]], rows);
     }
     const rows = tally.options.map((row) => {
-      const label = el("span", { class: "poll-label" }, [row.label]);
+      const label = el("span", { class: "poll-label" }, [el("bdi", {}, [row.label])]);
       if (row.emoji) label.prepend(el("span", { class: "option-emoji", "aria-hidden": "true" }, [row.emoji]), " ");
       // An SVG bar: its width is an attribute, not an inline style the CSP would block.
       const bar = svgBar(row.percent);
