@@ -82,7 +82,9 @@ class PollConsumer(AsyncWebsocketConsumer):
             return
         self.session_id = session_id = session.pk
         # Live room: the signed cookie; counted mode: a redeemed code or a panel member.
-        self.participant = counted.participant_for_scope(self.scope, session)
+        self.participant = await database_sync_to_async(counted.participant_for_scope)(
+            self.scope, session
+        )
         self.user = self.scope.get("user")
         # Only a signed-in user can be a host: phones cost no query here.
         if getattr(self.user, "is_authenticated", False):

@@ -6,9 +6,10 @@ Who a voter is, as the string stored in Vote.participant:
   this phone typed in (kept in a signed, httpOnly cookie per session), else None.
 The unique constraint on (question, participant) then allows one vote per code or account.
 
-Neither participant_for_request() nor participant_for_scope() touches the database: the
-signed cookie is only ever set after redeem() bound the code to this phone, so it is proof
-enough, and the WebSocket consumer can call participant_for_scope() in async code.
+A signed-in account counts only when it belongs to a confirmed youth panel member: otherwise
+anyone could sign up with several e-mail addresses and vote once with each. That is one query;
+the signed code cookie needs none (it is only ever set after redeem() bound the code to this
+phone). The WebSocket consumer calls participant_for_scope() through database_sync_to_async.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 # Module import, not `from youth_panel.views import ...`: views may import this module too, and
 # attribute access at call time keeps that cycle harmless.
 from youth_panel import views
-from youth_panel.models import JOIN_ALPHABET, PollCode, PollSession
+from youth_panel.models import JOIN_ALPHABET, PanelMember, PollCode, PollSession
 from youth_panel.polls import VoteError
 
 Mode = PollSession.Mode
@@ -157,10 +158,17 @@ def bound_code_pk(cookies: Mapping[str, str], session: PollSession) -> int | Non
 
 
 def _counted_participant(user, cookies: Mapping[str, str], session: PollSession) -> str | None:
-    if getattr(user, "is_authenticated", False):
+    if is_panel_voter(user):
         return f"user:{user.pk}"
     code_pk = bound_code_pk(cookies, session)
     return f"code:{code_pk}" if code_pk is not None else None
+
+
+def is_panel_voter(user) -> bool:
+    """A signed-in, active youth panel member who no longer waits for a parent."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return PanelMember.objects.confirmed().filter(user=user).exists()
 
 
 def participant_for_request(request: HttpRequest, session: PollSession) -> str | None:

@@ -258,14 +258,13 @@ EXPECT: dict[str, Rule] = {
     ),
     # --- live polls ---------------------------------------------------------------------------
     "polls:join": everyone(paths=at("polls:join")),
-    # Counted poll B: a phone without a paper code is sent to the code page. Any signed-in
-    # account counts as a panel member "for now" (tests/youth_panel/test_counted.py): see the
-    # report of issue 7, item 2.
+    # Counted poll B: a phone without a paper code is sent to the code page; of the accounts
+    # only a confirmed youth panel member votes (youth_panel/counted.py: is_panel_voter).
     "polls:phone": Rule(
         paths=poll_code("polls:phone"),
-        ok={"A": ALL, "B": SIGNED_IN},
-        moved={"B": _set("anonymous")},
-        post={"A": ALL, "B": SIGNED_IN},
+        ok={"A": ALL, "B": _set("panel")},
+        moved={"B": ALL - _set("panel")},
+        post={"A": ALL, "B": _set("panel")},
         body=lambda w, v: {
             "question": w.poll[v].current_question_id,
             "answer": "0",

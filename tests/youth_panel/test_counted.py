@@ -12,6 +12,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
@@ -20,10 +21,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.youth_panel.conftest import make_running_poll
 from youth_panel import counted
-from youth_panel.models import JOIN_ALPHABET, PollCode, PollQuestion, PollSession, Vote
+from youth_panel.models import (
+    JOIN_ALPHABET,
+    PanelMember,
+    PollCode,
+    PollQuestion,
+    PollSession,
+    Vote,
+)
 from youth_panel.polls import VoteError, cast_vote
 from youth_panel.views import PARTICIPANT_COOKIE, PARTICIPANT_SALT
 
@@ -58,8 +67,16 @@ def other_phone():
     return Client()
 
 
-def _client_for(username: str) -> tuple[Client, object]:
+def _client_for(username: str, *, panel_member: bool = False) -> tuple[Client, object]:
     user = get_user_model().objects.create_user(username, password="geheim-wachtwoord")
+    if panel_member:
+        PanelMember.objects.create(
+            user=user,
+            age_band=PanelMember.AgeBand.AGE_16_17,
+            district="Overdie",
+            consent_version="1",
+            consented_at=timezone.now(),
+        )
     client = Client()
     client.force_login(user)
     return client, user
@@ -81,8 +98,8 @@ def outsider(session):
 
 @pytest.fixture
 def member(session):
-    """A signed-in panel member (any account counts as one for now)."""
-    return _client_for("panellid")
+    """A signed-in, confirmed youth panel member."""
+    return _client_for("panellid", panel_member=True)
 
 
 def _enter(client: Client, code: str):
@@ -195,6 +212,25 @@ def test_in_counted_mode_a_signed_in_member_is_the_participant(session, member):
     assert counted.participant_for_scope(scope, session) == f"user:{user.pk}"
 
 
+def test_in_counted_mode_an_account_outside_the_panel_or_waiting_for_a_parent_is_no_voter(
+    session, outsider
+):
+    # Otherwise every extra e-mail address would be an extra vote in the mode meant to hold.
+    stranger = get_user_model().objects.get(username="buitenstaander")
+    request = _request_with(Client(), stranger)
+    assert counted.participant_for_request(request, session) is None
+    assert counted.participant_for_scope({"cookies": {}, "user": stranger}, session) is None
+    _client, waiting = _client_for("wachtopouder", panel_member=True)
+    PanelMember.objects.filter(user=waiting).update(needs_parent=True)
+    assert counted.participant_for_request(_request_with(Client(), waiting), session) is None
+    PanelMember.objects.filter(user=waiting).update(parent_confirmed_at=timezone.now())
+    assert counted.participant_for_request(_request_with(Client(), waiting), session) == (
+        f"user:{waiting.pk}"
+    )
+    waiting.is_active = False
+    assert counted.participant_for_request(_request_with(Client(), waiting), session) is None
+
+
 def test_a_forged_or_borrowed_code_cookie_is_ignored(session, phone, paper_code, db):
     _enter(phone, paper_code)
     cookie = phone.cookies[counted.code_cookie_name(session)].value
@@ -212,7 +248,8 @@ class WhoAmI(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
-        await self.send(text_data=str(counted.participant_for_scope(self.scope, self.poll)))
+        who = await database_sync_to_async(counted.participant_for_scope)(self.scope, self.poll)
+        await self.send(text_data=str(who))
 
 
 def _socket_setup() -> tuple[PollSession, str, str, int, int]:
@@ -224,7 +261,7 @@ def _socket_setup() -> tuple[PollSession, str, str, int, int]:
     phone.post(reverse("polls:enter_code", args=[poll.join_code]), {"code": code})
     name = counted.code_cookie_name(poll)
     code_cookie = f"{name}={phone.cookies[name].value}"
-    member, user = _client_for("socketlid")
+    member, user = _client_for("socketlid", panel_member=True)
     member_cookie = f"sessionid={member.cookies['sessionid'].value}"
     return poll, code_cookie, member_cookie, PollCode.objects.get(session=poll).pk, user.pk
 
