@@ -7,13 +7,15 @@ a number. Shares, means and intervals carry the precision of the dashboard (whol
 decimal for marks): long decimals could give away the exact count behind a rounded n.
 
 Unlike the dashboard page, which falls back to the latest period and says so, the API refuses
-what it does not know (an unknown parameter, split or period) with HTTP 400 and a message, so
-that a client never mistakes the fallback for the figures it asked for.
+what it does not know (an unknown parameter or split, a period in another form) with HTTP 400
+and a message, and a well-formed half-year without figures with HTTP 404, so that a client
+never mistakes the fallback for the figures it asked for.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
@@ -30,6 +32,8 @@ from feedback import indicators, publish, stories, suppression
 from feedback.templatetags.suppression import cell_text
 
 PARAMETERS = ("periode", "indeling")
+# A half-year such as 2026-H1 (ASCII digits only, as in JSON Schema); also in the description.
+PERIOD_PATTERN = r"^[0-9]{4}-H[12]$"
 CACHE_SECONDS = 300
 ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -42,11 +46,19 @@ METHOD_NOT_ALLOWED = "method_not_allowed"
 class BadRequest(Exception):
     """A question the API cannot answer, with a code for programs and a message for people."""
 
+    status = 400
+
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
+
+
+class NotFound(BadRequest):
+    """A well-formed question about something that has no figures, such as an empty half-year."""
+
+    status = 404
 
 
 def error_response(status: int, code: str, message: str, **details: Any) -> JsonResponse:
@@ -160,6 +172,8 @@ def check_names(query, allowed: tuple[str, ...] = ()) -> None:
     unknown = sorted(set(query) - set(allowed))
     if not unknown:
         return
+    # Named back shortened: a huge made-up name must not come back as a huge answer.
+    unknown = [name if len(name) <= 40 else f"{name[:40]}…" for name in unknown[:5]]
     if allowed:
         message = gettext(
             "Deze vraag kennen we niet: %(names)s. Je kunt kiezen uit: %(allowed)s."
@@ -172,9 +186,13 @@ def check_names(query, allowed: tuple[str, ...] = ()) -> None:
 
 
 def checked_query(query) -> tuple[str | None, str]:
-    """The period and split asked for, or BadRequest for anything the API does not know."""
+    """The period and split asked for, or BadRequest for anything the API does not know.
+
+    Strict, as the OpenAPI description says: an empty value or one with spaces is refused,
+    not read as "not given".
+    """
     check_names(query, PARAMETERS)
-    split = (query.get("indeling") or "overall").strip()
+    split = query.get("indeling", "overall")
     if split not in publish.PUBLIC_SPLITS:
         raise BadRequest(
             UNKNOWN_SPLIT,
@@ -182,8 +200,8 @@ def checked_query(query) -> tuple[str | None, str]:
             % {"allowed": ", ".join(publish.PUBLIC_SPLITS)},
             allowed=list(publish.PUBLIC_SPLITS),
         )
-    period = (query.get("periode") or "").strip() or None
-    if period is not None and not stories.is_half_year(period):
+    period = query.get("periode")
+    if period is not None and not re.fullmatch(PERIOD_PATTERN, period):
         raise BadRequest(
             UNKNOWN_PERIOD,
             gettext("Schrijf de periode als jaar en helft, bijvoorbeeld 2026-H1."),
@@ -191,14 +209,14 @@ def checked_query(query) -> tuple[str | None, str]:
     return period, split
 
 
-def _unknown_period(periods: list[str]) -> BadRequest:
+def _unknown_period(periods: list[str]) -> NotFound:
     if not periods:
         message = gettext("Over deze periode hebben we geen antwoorden. Er zijn nog geen cijfers.")
     else:
         message = gettext(
             "Over deze periode hebben we geen antwoorden. Je kunt kiezen uit: %(allowed)s."
         ) % {"allowed": ", ".join(periods)}
-    return BadRequest(UNKNOWN_PERIOD, message, allowed=list(periods))
+    return NotFound(UNKNOWN_PERIOD, message, allowed=list(periods))
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -220,7 +238,7 @@ def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             response = view(request, *args, **kwargs)
         except BadRequest as error:
-            response = error_response(400, error.code, error.message, **error.details)
+            response = error_response(error.status, error.code, error.message, **error.details)
         patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
         return response
 
@@ -308,6 +326,11 @@ def openapi_document() -> dict[str, Any]:
         "description": "Onbekende vraag, indeling of periode.",
         "content": {"application/json": {"schema": error_schema}},
     }
+    not_found = {
+        "description": "Over dit half jaar zijn er geen cijfers; 'allowed' noemt de halve jaren "
+        "die er wel zijn.",
+        "content": {"application/json": {"schema": error_schema}},
+    }
     not_allowed = {
         "description": "Alleen GET en HEAD.",
         "content": {"application/json": {"schema": error_schema}},
@@ -351,6 +374,7 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         "400": bad_request,
+                        "404": not_found,
                         "405": not_allowed,
                     },
                 }
@@ -396,7 +420,7 @@ def openapi_document() -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Een half jaar uit /cijfers/perioden/; zonder: het laatste.",
-                    "schema": {"type": "string", "pattern": r"^\d{4}-H[12]$"},
+                    "schema": {"type": "string", "pattern": PERIOD_PATTERN},
                     "example": "2026-H1",
                 },
                 "indeling": {

@@ -1,5 +1,7 @@
 """Views outside the page tree: language switch, search, health, error pages."""
 
+import unicodedata
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -46,12 +48,17 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Search all live pages and the glossary."""
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    # Control characters (NUL among them) break the search backends' query syntax: a 500.
+    typed = request.GET.get("q", "")
+    query = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in typed)
+    query = query.strip()[:SEARCH_MAX_LENGTH]
     pages = Page.objects.none()
     terms = GlossaryTerm.objects.none()
-    if query:
-        pages = Page.objects.live().public().specific().search(query)
-        terms = get_search_backend().search(query, GlossaryTerm)[:5]
+    # A double quote breaks the SQLite full-text query Wagtail builds (a 500 on `"x"y`).
+    words = " ".join(query.replace('"', " ").split())
+    if words:
+        pages = Page.objects.live().public().specific().search(words)
+        terms = get_search_backend().search(words, GlossaryTerm)[:5]
     paginator = Paginator(pages, 10)
     try:
         results = paginator.page(request.GET.get("pagina", 1))
