@@ -58,7 +58,7 @@ pytest-services: install
 test: system-deps lint check audit pytest
 
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=build --ignore="templates/wagtailadmin/*" --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: bench-pages bench-polls bench-insights bench-faults
