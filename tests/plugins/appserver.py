@@ -34,7 +34,7 @@ def _manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
 _golden: dict[str, str] = {}
 
 
-def _server_env(static_root: Path) -> dict[str, str]:
+def server_env(static_root: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
@@ -53,7 +53,7 @@ def _golden_database() -> dict[str, str]:
     """Make the process's golden database and static files once; their environment."""
     if not _golden:
         folder = Path(tempfile.mkdtemp(prefix="jeugdstem-golden-"))
-        env = _server_env(folder / "static")
+        env = server_env(folder / "static")
         base_url = os.environ.get("DATABASE_URL")
         if base_url and base_url.startswith("postgres"):
             import psycopg
@@ -79,7 +79,7 @@ def prepare_database(workdir: Path) -> dict[str, str]:
     Each call gets its own copy of the golden database, so servers never share data.
     """
     golden = _golden_database()
-    env = _server_env(Path(golden["static"]))
+    env = server_env(Path(golden["static"]))
     if "postgres" in golden:
         import psycopg
 
@@ -126,21 +126,18 @@ class AppServer:
         stop_process(self.process)
 
 
-def start_server(env: dict[str, str], log_dir: Path | None = None) -> AppServer:
-    """Start daphne on a free port and wait until it answers."""
+def start_server(
+    env: dict[str, str], log_dir: Path | None = None, *, uvicorn_flags: list[str] | None = None
+) -> AppServer:
+    """Start daphne (or uvicorn, given its flags) on a free port and wait until it answers."""
     port = free_port()
     log = (log_dir or Path(tempfile.mkdtemp())) / f"server-{port}.log"
+    if uvicorn_flags is None:
+        command = ["daphne", "-b", "127.0.0.1", "-p", str(port)]
+    else:
+        command = ["uvicorn", "--host", "127.0.0.1", "--port", str(port), *uvicorn_flags]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
+        [sys.executable, "-m", *command, "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),

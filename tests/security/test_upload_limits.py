@@ -15,7 +15,6 @@ cases for one provider), `admin` (a Wagtail superuser).
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from tests.plugins.appserver import ROOT, start_server
+from tests.plugins.appserver import server_env, start_server
 
 MB = 1024 * 1024
 OVER_FORM_LIMIT = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
@@ -264,15 +263,7 @@ def test_a_document_upload_never_gives_a_server_error(admin):
 def live_server_process(tmp_path_factory):
     """The site in daphne, on an empty SQLite file: these requests never reach a table."""
     workdir: Path = tmp_path_factory.mktemp("limits")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "STATIC_ROOT": str(workdir / "static"),
-        "PYTHONPATH": str(ROOT / "site"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-    }
+    env = {**server_env(workdir / "static"), "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}"}
     server = start_server(env, log_dir=workdir)
     yield server
     server.stop()

@@ -33,7 +33,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.plugins.appserver import ROOT, start_server
+from tests.plugins.appserver import ROOT, server_env, start_server
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -142,14 +142,7 @@ def _new_database(env: dict[str, str], workdir) -> str:
 def site(tmp_path_factory):
     """The site in daphne on a free port (Redis as its channel layer in the services pass)."""
     workdir = tmp_path_factory.mktemp("ws-abuse")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "STATIC_ROOT": str(workdir / "static"),
-        "PYTHONPATH": str(ROOT / "site"),
-    }
+    env = server_env(workdir / "static")
     env["DATABASE_URL"] = _new_database(env, workdir)
     made = subprocess.run(
         [sys.executable, "-c", SETUP],
@@ -840,26 +833,11 @@ PRODUCTION_WS_FLAGS = ["--ws-max-size", str(LIMIT), "--ws-per-message-deflate", 
 @pytest.fixture(scope="module")
 def production_server(site, tmp_path_factory):
     """uvicorn, as README.md runs it in production, on the same database as `site`."""
-    from tests.plugins.servers import free_port, stop_process, wait_for_port
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("ws-uvicorn") / "uvicorn.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--no-access-log", *PRODUCTION_WS_FLAGS],
-        cwd=ROOT,
-        env=site.server.env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, timeout=30)
-    except Exception:
-        process.kill()
-        raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}") from None
-    server = type(site.server)(port=port, process=process, log=log, env=site.server.env)
+    flags = ["--no-access-log", *PRODUCTION_WS_FLAGS]
+    log_dir = tmp_path_factory.mktemp("ws-uvicorn")
+    server = start_server(site.server.env, log_dir=log_dir, uvicorn_flags=flags)
     yield Site(server, site.data, site.database_url)
-    stop_process(process)
+    server.stop()
 
 
 @pytest.mark.parametrize("route", ["live", "health"])
