@@ -43,37 +43,17 @@ check: install
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py
 
-# The whole suite twice: on the embedded default (SQLite, in-memory layer) and on throwaway
-# PostgreSQL and Redis servers that the test run starts itself. `make pytest` runs each pass in
-# two parts (tests/security and everything else), four processes on the two cores: much of a
-# pass waits for servers, browsers and sockets, so two processes left a core idle a third of
-# the time. -Otarget prints each part's output in one piece when it ends.
-# `make pytest-embedded` / `make pytest-services` run one whole pass.
-EMBEDDED := DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest
-SERVICES := DJANGO_SETTINGS_MODULE=config.settings.test JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
-PARTS := pytest-embedded-security pytest-embedded-rest pytest-services-security pytest-services-rest
-.PHONY: $(PARTS)
-
+# The whole suite twice, side by side on the two cores: on the embedded default (SQLite,
+# in-memory layer) and on throwaway PostgreSQL and Redis servers that the test run starts
+# itself. -Otarget prints each pass's output in one piece when it ends.
 pytest: install
-	$(MAKE) --no-print-directory -j4 -Otarget $(PARTS)
+	$(MAKE) --no-print-directory -j2 -Otarget pytest-embedded pytest-services
 
 pytest-embedded: install
-	$(EMBEDDED)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest
 
 pytest-services: install
-	$(SERVICES)
-
-pytest-embedded-security: install
-	$(EMBEDDED) tests/security
-
-pytest-embedded-rest: install
-	$(EMBEDDED) --ignore=tests/security
-
-pytest-services-security: install
-	$(SERVICES) tests/security
-
-pytest-services-rest: install
-	$(SERVICES) --ignore=tests/security
+	DJANGO_SETTINGS_MODULE=config.settings.test JEUGDSTEM_SERVICES=1 $(BIN)/python -m pytest
 
 test: system-deps lint check audit pytest
 
