@@ -271,6 +271,23 @@ def _code(closed: ConnectionClosed) -> int:
     return closed.rcvd.code if closed.rcvd else DROPPED
 
 
+async def _send(socket: ClientConnection, payload: str | bytes, text: bool | None = None):
+    """Send one message; None when it went out, else the close code when the server closed or
+    dropped the socket while the message was still going out (a server may refuse an oversize
+    message before it has read all of it, and then the client's send fails)."""
+    try:
+        await socket.send(payload, text=text)
+    except ConnectionClosed as closed:
+        return _code(closed)
+    return None
+
+
+async def _sent_then_closed(socket: ClientConnection, payload: str | bytes) -> int | str:
+    """Send a message the server must refuse; the code it closed the socket with."""
+    code = await _send(socket, payload)
+    return code if code is not None else await _close_code(socket)
+
+
 async def _close_code(socket: ClientConnection) -> int | str:
     """Read until the server closes the socket; the code in its close frame."""
     try:
@@ -631,13 +648,13 @@ async def test_2000_malformed_messages_change_nothing_and_an_honest_phone_carrie
                 hello = await _frame(socket)
                 assert hello["type"] == ("hello" if route == "health" else "state")
                 for probe in chunk:
-                    await socket.send(probe.payload, text=probe.text)
+                    closed_early = await _send(socket, probe.payload, probe.text)
                     sent += 1
                     if sent % HEALTH_EVERY == 0:
                         await check_health()
                     if sent >= len(probes) // 2:
                         halfway.set()
-                    got = await _answer(socket, probe)
+                    got = closed_early if closed_early is not None else await _answer(socket, probe)
                     if isinstance(probe.expect, int):
                         closes[got] += 1
                     if got != probe.expect:
@@ -736,16 +753,14 @@ async def test_64_kib_is_the_largest_message_and_one_byte_more_closes_with_4009(
         assert await reply_to(largest, answer) == answer
         assert await reply_to(b"{" * LIMIT, bad) == bad  # binary at the limit: refused, kept open
         assert await reply_to("é" * (LIMIT // 2), bad) == bad  # 32,768 characters, 65,536 bytes
-        await socket.send("é" * (LIMIT // 2) + "x")  # 65,537 bytes
-        assert await _close_code(socket) == TOO_BIG
+        assert await _sent_then_closed(socket, "é" * (LIMIT // 2) + "x") == TOO_BIG  # 65,537 B
     finally:
         await socket.close()
     for size in (LIMIT + 1, 512 * KIB, MIB):  # all below daphne's own 1 MiB: the consumer's close
         socket = await _open(site, path, site.data["phones"][5])
         try:
             await _frame(socket)
-            await socket.send("x" * size)
-            assert await _close_code(socket) == TOO_BIG, size
+            assert await _sent_then_closed(socket, "x" * size) == TOO_BIG, size
         finally:
             await socket.close()
 
@@ -861,8 +876,7 @@ async def test_the_production_server_closes_a_message_over_64_kib_with_1009(
         socket = await _open(site, path, site.data["phones"][9])
         try:
             await _frame(socket)
-            await socket.send(payload)
-            assert await _close_code(socket) == 1009, len(payload)
+            assert await _sent_then_closed(socket, payload) == 1009, len(payload)
         finally:
             await socket.close()
     assert _health(site) == 200
