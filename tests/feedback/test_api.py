@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from feedback import publish, tally
-from feedback.choices import AgeBand, District, EndReason, HelpType, Respondent
-from feedback.models import SurveyResponse
+from feedback import publish
+from feedback.choices import AgeBand, District
 from feedback.synthetic import seed_synthetic_feedback
+from tests.feedback.helpers import answers
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +22,6 @@ FIGURES = "/api/v1/cijfers/"
 PERIODS = "/api/v1/cijfers/perioden/"
 OPENAPI = "/api/v1/openapi.json"
 NUMBERS = ("value", "percent", "n", "low", "high")
-
-
-def answers(marks: list[int], district: str, end_period: str = "2026-H1") -> None:
-    """Real (not synthetic) answers with only a mark, then the tallies brought up to date."""
-    SurveyResponse.objects.bulk_create(
-        SurveyResponse(
-            respondent=Respondent.YOUTH,
-            period=f"{end_period[:4]}-{'03' if end_period.endswith('1') else '09'}",
-            help_type=HelpType.AMBULANT,
-            end_reason=EndReason.AS_PLANNED,
-            district=district,
-            age_band=AgeBand.AGE_16_17,
-            end_period=end_period,
-            usefulness=mark,
-        )
-        for mark in marks
-    )
-    tally.rebuild()
 
 
 @pytest.fixture

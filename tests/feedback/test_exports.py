@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from feedback import exports, publish, tally
-from feedback.choices import AgeBand, District, EndReason, HelpType, Respondent
-from feedback.models import Provider, SurveyResponse
+from feedback import exports, publish
+from feedback.choices import AgeBand, District
+from feedback.models import Provider
 from feedback.synthetic import seed_synthetic_feedback
+from tests.feedback.helpers import answers
 from youth_panel.exports import safe_text
 
 pytestmark = pytest.mark.django_db
@@ -50,25 +51,6 @@ REFERENCE = ["alle aanbieders: waarde", "alle aanbieders: aantal reacties"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HIDDEN = "te weinig reacties"
 OWN_ONLY = "Je kunt alleen de cijfers van je eigen organisatie zien."
-
-
-def answers(marks, *, district=District.OUDORP, provider=None, end_period="2026-H1") -> None:
-    """Real answers with only a mark, then the tallies brought up to date."""
-    SurveyResponse.objects.bulk_create(
-        SurveyResponse(
-            respondent=Respondent.YOUTH,
-            period=f"{end_period[:4]}-{'03' if end_period.endswith('1') else '09'}",
-            provider=provider,
-            help_type=HelpType.AMBULANT,
-            end_reason=EndReason.AS_PLANNED,
-            district=district,
-            age_band=AgeBand.AGE_16_17,
-            end_period=end_period,
-            usefulness=mark,
-        )
-        for mark in marks
-    )
-    tally.rebuild()
 
 
 def read_csv(response) -> tuple[list[str], list[str], list[dict[str, str]]]:

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from feedback import tally
-from feedback.choices import AgeBand, Agreement, District, EndReason, HelpType, Respondent
-from feedback.models import SurveyResponse
+from feedback.choices import Agreement, District
+from tests.feedback.helpers import answers
 
 pytestmark = pytest.mark.django_db
 
@@ -35,30 +35,17 @@ OPENAPI = "/api/v1/openapi.json"
 EXAMPLES = 100
 
 
-def answers(marks: list[int], district: str, end_period: str) -> None:
-    """Real (not synthetic) answers with a mark, then the tallies brought up to date."""
-    SurveyResponse.objects.bulk_create(
-        SurveyResponse(
-            respondent=Respondent.YOUTH,
-            period=f"{end_period[:4]}-{'03' if end_period.endswith('1') else '09'}",
-            help_type=HelpType.AMBULANT,
-            end_reason=EndReason.AS_PLANNED,
-            district=district,
-            age_band=AgeBand.AGE_16_17,
-            end_period=end_period,
-            usefulness=mark,
-            taken_seriously=Agreement.AGREE if mark >= 6 else Agreement.DISAGREE,
-        )
-        for mark in marks
-    )
+def seriously(mark: int) -> dict:
+    """Taken seriously when the mark is 6 or more: a second indicator with figures."""
+    return {"taken_seriously": Agreement.AGREE if mark >= 6 else Agreement.DISAGREE}
 
 
 @pytest.fixture
 def api_schema():
     """The API's description as the application serves it, with figures in two half-years."""
-    answers([8, 7, 9, 6] * 10, District.OUDORP, "2025-H2")
-    answers([8, 5, 9, 7] * 10, District.OUDORP, "2026-H1")
-    answers([1, 1, 2], District.CENTRUM, "2026-H1")  # too few: hidden
+    answers([8, 7, 9, 6] * 10, District.OUDORP, "2025-H2", extra=seriously, rebuild=False)
+    answers([8, 5, 9, 7] * 10, District.OUDORP, "2026-H1", extra=seriously, rebuild=False)
+    answers([1, 1, 2], District.CENTRUM, "2026-H1", extra=seriously, rebuild=False)  # hidden
     tally.rebuild()
     app = WSGIHandler()
     with connection_kept_open():
